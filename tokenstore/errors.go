@@ -1,0 +1,37 @@
+package tokenstore
+
+import "errors"
+
+// Sentinel errors describing the state of records. Test for them with
+// errors.Is. A store failure is never reported as one of these.
+var (
+	// ErrNotFound: no record with that hash, ID or key (or it was removed
+	// after expiring).
+	ErrNotFound = errors.New("tokenstore: not found")
+	// ErrExpired: the refresh token or its grant has expired.
+	ErrExpired = errors.New("tokenstore: expired")
+	// ErrReused: an already rotated refresh token was presented again
+	// outside the grace period. Rotate has revoked the whole family.
+	ErrReused = errors.New("tokenstore: refresh token reused")
+	// ErrRevoked: the grant (token family) has been revoked.
+	ErrRevoked = errors.New("tokenstore: grant revoked")
+	// ErrClientMismatch: the token belongs to a grant of another client.
+	ErrClientMismatch = errors.New("tokenstore: token belongs to another client")
+	// ErrReplayed: UseOnce saw the key before and its record has not
+	// expired.
+	ErrReplayed = errors.New("tokenstore: one-time value replayed")
+	// ErrConflict: CreateGrant found a grant with the same ID or a token
+	// with the same hash.
+	ErrConflict = errors.New("tokenstore: record already exists")
+)
+
+// IsRecordError reports whether err is one of the sentinel errors above,
+// that is a fact about the records rather than a failure of the store.
+func IsRecordError(err error) bool {
+	for _, s := range [...]error{ErrNotFound, ErrExpired, ErrReused, ErrRevoked, ErrClientMismatch, ErrReplayed, ErrConflict} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
