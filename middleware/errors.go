@@ -52,3 +52,34 @@ var (
 	// (introspection endpoint, token store) to decide (503).
 	ErrVerifierUnavailable = errors.New("smartauth: token verifier unavailable")
 )
+
+// AuthError is how Authenticate, RequireFHIRScopes and RequireScopes
+// describe a refused request to the ErrorHandler.
+type AuthError struct {
+	// Status is the HTTP status: 400, 401, 403 or 503.
+	Status int
+	// Code is the RFC 6750 error code: "invalid_request", "invalid_token",
+	// "insufficient_scope", or "" for a request without credentials.
+	Code string
+	// Reason is a stable machine-readable reason, e.g. "expired",
+	// "bad_issuer", "bad_audience", "bad_signature", "unknown_key",
+	// "missing_token", "insufficient_scope". It never contains request data.
+	Reason string
+	// Scope is the scope hint for insufficient_scope (the scope that would
+	// allow the request), or "".
+	Scope string
+	// Err is the underlying error; it wraps one of this package's
+	// sentinels.
+	Err error
+}
+
+// Error returns a message without any token or claim value.
+func (e *AuthError) Error() string {
+	if e.Err != nil {
+		return e.Err.Error()
+	}
+	return "smartauth: " + e.Reason
+}
+
+// Unwrap returns the underlying error.
+func (e *AuthError) Unwrap() error { return e.Err }

@@ -1,0 +1,39 @@
+package authserver
+
+import "encoding/json"
+
+// AuthMethod is a token endpoint client authentication method
+// (token_endpoint_auth_method, RFC 7591).
+type AuthMethod string
+
+// The supported client authentication methods.
+const (
+	// AuthNone is a public client: it sends only client_id.
+	AuthNone AuthMethod = "none"
+	// AuthClientSecretBasic sends client_id and secret with HTTP Basic.
+	AuthClientSecretBasic AuthMethod = "client_secret_basic"
+	// AuthClientSecretPost sends client_id and client_secret in the body.
+	AuthClientSecretPost AuthMethod = "client_secret_post"
+	// AuthPrivateKeyJWT sends a signed client assertion (RFC 7523, SMART
+	// client-confidential-asymmetric).
+	AuthPrivateKeyJWT AuthMethod = "private_key_jwt"
+)
+
+// Client is a registered OAuth client.
+type Client struct {
+	// ID is the client_id.
+	ID string
+	// AuthMethod is the one method this client must use to authenticate.
+	AuthMethod AuthMethod
+	// SecretHash is HashSecret(secret) for client_secret_basic and
+	// client_secret_post clients. The secret itself is never kept.
+	SecretHash string
+	// JWKS is the client's registered public JWK Set (private_key_jwt).
+	JWKS json.RawMessage
+	// JWKSURL is the client's registered JWK Set URL (private_key_jwt),
+	// used instead of, or in addition to, JWKS.
+	JWKSURL string
+}
+
+// Confidential reports whether the client authenticates with a credential.
+func (c *Client) Confidential() bool { return c.AuthMethod != AuthNone }
