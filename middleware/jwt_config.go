@@ -71,7 +71,8 @@ type JWTConfig struct {
 	// value: 1h.
 	JWKSRefreshInterval time.Duration
 	// UnknownKIDRateLimit limits refreshes caused by unknown kids. Zero
-	// value: one every 5 minutes per verifier.
+	// value: one every 5 minutes per verifier. Negative: never refresh
+	// because of an unknown kid.
 	UnknownKIDRateLimit rate.Limit
 	// UnknownKIDWait bounds how long a request waits for such a refresh.
 	// Zero value: 0 — a request never waits for the rate limiter; if no

@@ -21,7 +21,7 @@ var (
 	// expired.
 	ErrReplayed = errors.New("tokenstore: one-time value replayed")
 	// ErrConflict: CreateGrant found a grant with the same ID or a token
-	// with the same hash.
+	// with the same hash, or Rotate found a token with the hash Next.
 	ErrConflict = errors.New("tokenstore: record already exists")
 )
 

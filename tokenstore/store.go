@@ -16,8 +16,9 @@ import (
 //
 // Times are always passed in by the caller (the Now fields and now
 // parameters) so that the caller's clock, not the store's, decides expiry.
-// Implementations compare times at their stored precision of one microsecond
-// or better.
+// Implementations keep times to one millisecond or better (PostgreSQL keeps
+// microseconds; the storetest suite uses millisecond-aligned times) and
+// compare them at their stored precision.
 //
 // Errors: the sentinel errors of this package (ErrNotFound, ErrExpired,
 // ErrReused, ErrRevoked, ErrClientMismatch, ErrReplayed, ErrConflict) report
@@ -73,7 +74,9 @@ type RotateRequest struct {
 	// Next is the hash of the new refresh token to create. The store sets
 	// its generation (presented generation + 1), its GrantID, its IssuedAt
 	// (Now) and its ExpiresAt: min(Now + Grant.IdleTimeout,
-	// Grant.ExpiresAt), or Grant.ExpiresAt when IdleTimeout is zero.
+	// Grant.ExpiresAt), or Grant.ExpiresAt when IdleTimeout is zero. If a
+	// token with hash Next already exists, Rotate returns ErrConflict and
+	// changes nothing (see rule 7 below).
 	Next Hash
 	// ClientID is the authenticated client. If the grant belongs to another
 	// client, Rotate returns ErrClientMismatch and changes nothing.
@@ -108,6 +111,8 @@ type RotateResult struct {
 //     Now < UsedAt + GracePeriod                      -> success with Grace = true
 //     otherwise                                       -> the grant is revoked, ErrReused
 //  6. otherwise: token marked used at Now, Next created -> success
+//  7. before creating Next (steps 5 with Grace and 6):
+//     a token with hash Next already exists            -> ErrConflict, no change
 //
 // Exactly one of any number of concurrent presentations of an unused token
 // reaches step 6.

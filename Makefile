@@ -1,0 +1,19 @@
+# Convenience targets; the README's commands work without make.
+.PHONY: demo test ci bench fuzz
+
+demo:
+	go run ./examples/fhirserver
+
+test:
+	go test -race ./...
+
+ci:
+	bash .ci/run
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+FUZZTIME ?= 1m
+fuzz:
+	go test -run '^$$' -fuzz '^FuzzBearerHeader$$' -fuzztime $(FUZZTIME) ./middleware/
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./middleware/scope/

@@ -1,0 +1,79 @@
+package demo
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/smartauth/smartauth/middleware"
+	"github.com/smartauth/smartauth/middleware/authserver"
+	"github.com/smartauth/smartauth/tokenstore"
+)
+
+// oauthDeps is what the discovery, introspection and revocation endpoints
+// share with the token endpoint.
+type oauthDeps struct {
+	issuer   string
+	cfg      *Config
+	store    tokenstore.Store
+	clients  *authserver.ClientAuthenticator
+	keys     *authserver.KeySet
+	verifier middleware.TokenVerifier
+	cors     authserver.CORS
+	logger   *slog.Logger
+	now      func() time.Time
+}
+
+// mountOAuthEndpoints adds discovery, introspection and revocation to mux.
+func (s *Server) mountOAuthEndpoints(mux *http.ServeMux, d oauthDeps) error {
+	discovery, err := authserver.NewDiscoveryHandler(authserver.DiscoveryConfig{
+		Issuer:                d.issuer,
+		JWKSURI:               s.JWKSURL,
+		TokenEndpoint:         s.TokenURL,
+		IntrospectionEndpoint: s.IntrospectionURL,
+		RevocationEndpoint:    s.RevocationURL,
+		GrantTypesSupported:   []string{"refresh_token"},
+		Clients:               d.clients,
+		ScopesSupported: []string{
+			"openid", "fhirUser", "profile", "launch", "launch/patient", "launch/encounter",
+			"offline_access", "online_access",
+			"patient/*.rs", "user/*.rs", "patient/*.read", "user/*.read",
+		},
+		ExtraCapabilities: []string{"context-ehr-patient", "context-ehr-encounter", "context-banner", "context-style"},
+	})
+	if err != nil {
+		return err
+	}
+	introspection, err := authserver.NewIntrospectionHandler(authserver.IntrospectionConfig{
+		Issuer:         d.issuer,
+		Audience:       s.FHIRBaseURL,
+		Store:          d.store,
+		Keys:           d.keys,
+		Clients:        d.clients,
+		BearerVerifier: d.verifier,
+		BearerScope:    d.cfg.IntrospectionScope,
+		DisableBearer:  d.cfg.IntrospectionScope == "",
+		Logger:         d.logger,
+		Now:            d.now,
+	})
+	if err != nil {
+		return err
+	}
+	revocation, err := authserver.NewRevocationHandler(authserver.RevocationConfig{
+		Issuer:   d.issuer,
+		Audience: s.FHIRBaseURL,
+		Store:    d.store,
+		Keys:     d.keys,
+		Clients:  d.clients,
+		CORS:     d.cors,
+		Logger:   d.logger,
+		Now:      d.now,
+	})
+	if err != nil {
+		return err
+	}
+	mux.Handle(discoveryPath, discovery)
+	mux.Handle(introspectionPath, introspection)
+	mux.Handle(revocationPath, revocation)
+	return nil
+}

@@ -1,0 +1,267 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/smartauth/smartauth/middleware"
+	"github.com/smartauth/smartauth/middleware/authserver"
+	"github.com/smartauth/smartauth/tokenstore"
+)
+
+// Options configure New.
+type Options struct {
+	// BaseURL is the public base URL of the server, e.g.
+	// "http://localhost:8080". Required. The FHIR base is BaseURL + "/fhir".
+	BaseURL string
+	// Config is the parsed configuration file. Required.
+	Config *Config
+	// DataDir holds the FHIR resources served (*.json). Required.
+	DataDir string
+	// Store is the token store. Zero value: a new in-memory store.
+	Store tokenstore.Store
+	// Logger receives structured logs (never tokens). Zero value:
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Zero value: time.Now.
+	Now func() time.Time
+}
+
+// Server is the demo FHIR server: FHIR routes protected by the smartauth
+// middleware, plus the token, JWKS, discovery, introspection and revocation
+// endpoints.
+type Server struct {
+	// Handler serves every route.
+	Handler http.Handler
+	// Tokens is the token endpoint (for creating grants in tests).
+	Tokens *authserver.TokenHandler
+	// Store is the token store in use.
+	Store tokenstore.Store
+
+	// The public URLs of the endpoints.
+	FHIRBaseURL, TokenURL, JWKSURL, DiscoveryURL, IntrospectionURL, RevocationURL string
+}
+
+// The routes, relative to BaseURL.
+const (
+	fhirPath          = "/fhir"
+	tokenPath         = "/auth/token"
+	introspectionPath = "/auth/introspect"
+	revocationPath    = "/auth/revoke"
+	jwksPath          = "/auth/jwks"
+	discoveryPath     = fhirPath + "/.well-known/smart-configuration"
+)
+
+// revocationCheckInterval is how long the FHIR routes trust that an access
+// token's grant is not revoked before asking the store again.
+const revocationCheckInterval = 30 * time.Second
+
+// New builds the demo server and creates the configured grants in its store.
+func New(ctx context.Context, o Options) (*Server, error) {
+	if o.Config == nil || o.BaseURL == "" || o.DataDir == "" {
+		return nil, errors.New("demo: BaseURL, Config and DataDir are required")
+	}
+	base := strings.TrimRight(o.BaseURL, "/")
+	cfg := o.Config
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	store := o.Store
+	if store == nil {
+		store = tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
+	}
+	s := &Server{
+		Store:            store,
+		FHIRBaseURL:      base + fhirPath,
+		TokenURL:         base + tokenPath,
+		JWKSURL:          base + jwksPath,
+		DiscoveryURL:     base + discoveryPath,
+		IntrospectionURL: base + introspectionPath,
+		RevocationURL:    base + revocationPath,
+	}
+	issuer := cfg.Issuer
+	if issuer == "" {
+		issuer = base
+	}
+
+	data, err := loadResources(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	clients, err := buildClients(cfg.Clients)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := authserver.NewClientAuthenticator(authserver.ClientAuthConfig{
+		Clients: clients, TokenEndpoint: s.TokenURL, Replay: store, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	alg := cfg.SigningAlgorithm
+	if alg == "" {
+		alg = "RS256"
+	}
+	key, err := authserver.GenerateSigningKey(alg)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := authserver.NewKeySet(key, authserver.WithKeySetClock(now))
+	if err != nil {
+		return nil, err
+	}
+	cors := authserver.CORS{AllowedOrigins: cfg.CORSOrigins}
+	tokens, err := authserver.NewTokenHandler(authserver.TokenConfig{
+		Issuer:              issuer,
+		Audience:            s.FHIRBaseURL,
+		Store:               store,
+		Clients:             auth,
+		Signer:              keys,
+		AccessTokenLifetime: time.Duration(cfg.AccessTokenLifetime),
+		OfflineLifetime:     authserver.Lifetime{Idle: time.Duration(cfg.Offline.Idle), Absolute: time.Duration(cfg.Offline.Absolute)},
+		OnlineLifetime:      authserver.Lifetime{Idle: time.Duration(cfg.Online.Idle), Absolute: time.Duration(cfg.Online.Absolute)},
+		GracePeriod:         time.Duration(cfg.GracePeriod),
+		CORS:                cors,
+		Logger:              logger,
+		Now:                 now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Tokens = tokens
+	if err := createGrants(ctx, tokens, cfg.Grants, logger); err != nil {
+		return nil, err
+	}
+
+	// Verifier of the FHIR routes: our own tokens, and those of the trusted
+	// issuers, each issuer with its own keys.
+	ours, err := keys.AccessTokenVerifier(middleware.JWTConfig{
+		Issuers:  []string{issuer},
+		Audience: s.FHIRBaseURL,
+		Now:      now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := newIssuerVerifier(ctx, ours, issuer, cfg.TrustedIssuers, s.FHIRBaseURL, now)
+	if err != nil {
+		return nil, err
+	}
+	authn := middleware.Authenticate(verifier,
+		middleware.WithRevocationCheck(store, revocationCheckInterval),
+		middleware.WithClock(now),
+	)
+	authnOptional := middleware.Authenticate(verifier, middleware.WithOptionalCredentials())
+
+	fh := fhirHandler{data: data}
+	fhirMux := http.NewServeMux()
+	fhirMux.HandleFunc("GET "+fhirPath+"/{type}/{id}", fh.read)
+	fhirMux.HandleFunc("GET "+fhirPath+"/{type}", fh.search)
+	fhirMux.HandleFunc(fhirPath+"/", func(w http.ResponseWriter, _ *http.Request) {
+		writeOutcome(w, http.StatusMethodNotAllowed, "not-supported", "The demo server is read-only")
+	})
+	protected := authn(middleware.RequireFHIRScopes(middleware.WithBasePath(fhirPath))(fhirMux))
+
+	mux := http.NewServeMux()
+	mux.Handle(fhirPath+"/", protected)
+	mux.Handle("GET "+fhirPath+"/metadata", authnOptional(capabilityStatement(s)))
+	mux.Handle(tokenPath, tokens)
+	mux.Handle(jwksPath, keys.JWKSHandler())
+	if err := s.mountOAuthEndpoints(mux, oauthDeps{
+		issuer: issuer, cfg: cfg, store: store, clients: auth, keys: keys, verifier: ours, cors: cors, logger: logger, now: now,
+	}); err != nil {
+		return nil, err
+	}
+	s.Handler = mux
+	return s, nil
+}
+
+// buildClients turns the configured clients into a ClientStore.
+func buildClients(cs []ClientConfig) (*authserver.StaticClients, error) {
+	out := make([]authserver.Client, 0, len(cs))
+	for _, c := range cs {
+		hash := c.ClientSecretHash
+		if hash == "" && c.ClientSecret != "" {
+			hash = authserver.HashSecret(c.ClientSecret)
+		}
+		out = append(out, authserver.Client{
+			ID:         c.ClientID,
+			AuthMethod: authserver.AuthMethod(c.AuthMethod),
+			SecretHash: hash,
+			JWKS:       c.JWKS,
+			JWKSURL:    c.JWKSURL,
+		})
+	}
+	return authserver.NewStaticClients(out...)
+}
+
+// createGrants creates the configured grants. A grant whose refresh token is
+// already in the (shared) store is left as it is, so that several demo
+// instances can start against one Redis or PostgreSQL store.
+func createGrants(ctx context.Context, tokens *authserver.TokenHandler, gs []GrantConfig, logger *slog.Logger) error {
+	for i, g := range gs {
+		var launch authserver.Launch
+		if len(g.Launch) > 0 {
+			if err := json.Unmarshal(g.Launch, &launch); err != nil {
+				return fmt.Errorf("demo: grant %d: launch: %w", i, err)
+			}
+		}
+		_, id, err := tokens.CreateGrant(ctx, authserver.NewGrant{
+			ClientID: g.ClientID, Subject: g.Subject, FHIRUser: g.FHIRUser,
+			Scope: g.Scope, Launch: launch, RefreshToken: g.RefreshToken,
+		})
+		switch {
+		case errors.Is(err, tokenstore.ErrConflict):
+			logger.Info("demo grant already in store", "index", i, "client_id", g.ClientID)
+		case err != nil:
+			return fmt.Errorf("demo: grant %d: %w", i, err)
+		default:
+			logger.Info("demo grant created", "index", i, "client_id", g.ClientID, "grant_id", id)
+		}
+	}
+	return nil
+}
+
+// issuerVerifier dispatches a token to the verifier of its issuer, so that
+// a key of one issuer can never verify a token claiming another.
+type issuerVerifier struct {
+	byIssuer map[string]middleware.TokenVerifier
+}
+
+func newIssuerVerifier(ctx context.Context, ours middleware.TokenVerifier, issuer string, trusted []TrustedIssuer, aud string, now func() time.Time) (middleware.TokenVerifier, error) {
+	if len(trusted) == 0 {
+		return ours, nil
+	}
+	iv := issuerVerifier{byIssuer: map[string]middleware.TokenVerifier{issuer: ours}}
+	for _, t := range trusted {
+		v, err := middleware.NewJWTVerifier(ctx, middleware.JWTConfig{
+			JWKSURLs: []string{t.JWKSURL}, Issuers: []string{t.Issuer}, Audience: aud, Now: now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("demo: trusted issuer: %w", err)
+		}
+		iv.byIssuer[t.Issuer] = v
+	}
+	return iv, nil
+}
+
+// VerifyToken peeks at the (unverified) iss claim only to choose the
+// verifier; that verifier then checks everything, iss included.
+func (iv issuerVerifier) VerifyToken(ctx context.Context, token string) (*middleware.LaunchContext, error) {
+	v, ok := iv.byIssuer[peekIssuer(token)]
+	if !ok {
+		return nil, middleware.ErrBadIssuer
+	}
+	return v.VerifyToken(ctx, token)
+}

@@ -1,0 +1,67 @@
+// Package authserver provides the authorization-server side of smartauth:
+// the OAuth 2.0 token endpoint with the refresh_token grant (RFC 6749 §6,
+// SMART App Launch 2.2 "Refresh access token"), client authentication,
+// access-token signing with key rotation, the JWK Set, discovery,
+// introspection and revocation.
+//
+// # Token endpoint
+//
+// TokenHandler accepts POST requests with form-encoded parameters (a
+// repeated parameter is refused, an empty one is treated as omitted, the
+// body is capped), authenticates the client for every grant, and
+// dispatches on grant_type to a GrantHandler. The built-in refresh_token
+// grant rotates refresh tokens through a tokenstore.Store: each refresh
+// consumes the presented token and returns its successor; presenting a
+// rotated token again revokes the whole family (RFC 9700 §4.14.2). Every
+// refused refresh token, whatever the reason (unknown, expired, revoked,
+// reused, another client's), gets the same invalid_grant answer. A scope
+// parameter narrows the new access token to a literal subset of the
+// original scope without changing the grant.
+//
+// Access tokens are JWTs as RFC 9068 describes (typ at+jwt) carrying the
+// scope, the grant ID (grant_id) and the SMART launch context (patient,
+// encounter, fhirContext, ...), so that middleware.NewJWTVerifier accepts
+// them with configuration only. An ID token is added when the scope holds
+// openid. CreateGrant starts a family once the user has authorised a client.
+//
+// # Usage sketch
+//
+//	store := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
+//	key, _ := authserver.GenerateSigningKey("ES256")
+//	keys, _ := authserver.NewKeySet(key)
+//	clients, _ := authserver.NewStaticClients(authserver.Client{
+//		ID: "my-app", AuthMethod: authserver.AuthClientSecretBasic,
+//		SecretHash: authserver.HashSecret(secret)})
+//	clientAuth, _ := authserver.NewClientAuthenticator(authserver.ClientAuthConfig{
+//		Clients: clients, TokenEndpoint: "https://auth.example.org/token", Replay: store})
+//	token, _ := authserver.NewTokenHandler(authserver.TokenConfig{
+//		Issuer:   "https://auth.example.org",
+//		Audience: "https://fhir.example.org/r4",
+//		Store:    store,
+//		Clients:  clientAuth,
+//		Signer:   keys,
+//		CORS:     authserver.CORS{AllowedOrigins: []string{"https://app.example.com"}},
+//	})
+//	mux := http.NewServeMux()
+//	mux.Handle("/token", token)
+//	mux.Handle("GET /jwks.json", keys.JWKSHandler())
+//
+//	// The FHIR server (here in the same process) verifies the access tokens:
+//	v, _ := middleware.NewJWTVerifier(ctx, middleware.JWTConfig{
+//		JWKSURLs:    []string{"https://auth.example.org/jwks.json"},
+//		Issuers:     []string{"https://auth.example.org"},
+//		Audience:    "https://fhir.example.org/r4",
+//		RequireType: "at+jwt",
+//	})
+//	auth := middleware.Authenticate(v, middleware.WithRevocationCheck(store, 0))
+//	mux.Handle("/r4/", auth(fhirHandler))
+//
+//	// Rotate the signing key; the old key stays published while its
+//	// tokens live.
+//	next, _ := authserver.GenerateSigningKey("ES256")
+//	_ = keys.Rotate(next, time.Now().Add(authserver.DefaultAccessTokenLifetime))
+//
+// Nothing in this package logs or returns in an error a token, a secret, a
+// client assertion or a claim value; audit events (AuditFunc) name the
+// client, the grant and the reason only.
+package authserver

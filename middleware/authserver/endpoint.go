@@ -1,0 +1,89 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// This file holds what the introspection and revocation endpoints share.
+
+// allowPOST lets a POST through. It answers an OPTIONS request (not a CORS
+// preflight, which CORS.Wrap answers) with 204 and any other method with
+// 405, and returns false for them.
+func allowPOST(w http.ResponseWriter, r *http.Request, endpoint string) bool {
+	switch r.Method {
+	case http.MethodPost:
+		return true
+	case http.MethodOptions:
+		w.Header().Set("Allow", "POST, OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "POST, OPTIONS")
+		WriteError(w, &Error{Status: http.StatusMethodNotAllowed, Code: CodeInvalidRequest,
+			Description: "the " + endpoint + " endpoint accepts only POST"})
+	}
+	return false
+}
+
+// bearerCredential returns the token of an Authorization: Bearer header
+// (RFC 6750 §2.1) and true, or false if the request has no Authorization
+// header, several, or one with another scheme. A Bearer header with a
+// malformed or empty token returns "" and true.
+func bearerCredential(r *http.Request) (string, bool) {
+	values := r.Header.Values("Authorization")
+	if len(values) != 1 {
+		return "", false
+	}
+	scheme, token, _ := strings.Cut(values[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.Trim(token, " ")
+	if token == "" || strings.ContainsFunc(token, func(r rune) bool { return !isB64TokenChar(r) }) {
+		return "", true
+	}
+	return token, true
+}
+
+// isB64TokenChar reports whether r may appear in an RFC 6750 b64token.
+func isB64TokenChar(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' ||
+		strings.ContainsRune("-._~+/=", r)
+}
+
+// isScopeChar reports whether r may appear in a scope token (RFC 6749
+// §3.3): %x21 / %x23-5B / %x5D-7E.
+func isScopeChar(r rune) bool {
+	return r == 0x21 || 0x23 <= r && r <= 0x5b || 0x5d <= r && r <= 0x7e
+}
+
+// writeBearerChallenge refuses a request whose caller did not present a
+// usable bearer token (RFC 6750 §3): a WWW-Authenticate: Bearer challenge
+// with code, description and scope (all constant, safe strings; code ""
+// for a request without credentials), and the same as a JSON error body.
+func writeBearerChallenge(w http.ResponseWriter, status int, code, description, scope string) {
+	challenge := "Bearer"
+	if code != "" {
+		challenge += ` error="` + code + `", error_description="` + description + `"`
+		if scope != "" {
+			challenge += `, scope="` + scope + `"`
+		}
+	} else {
+		code, description = "invalid_token", "a bearer token is required"
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	WriteError(w, &Error{Status: status, Code: code, Description: description})
+}
+
+// oauthErrorOf returns err as an *Error, or logs it and returns
+// server_error.
+func oauthErrorOf(ctx context.Context, logger *slog.Logger, err error) *Error {
+	if e := (*Error)(nil); errors.As(err, &e) {
+		return e
+	}
+	logger.ErrorContext(ctx, "authserver: client authentication failed", slog.Any("error", err))
+	return errServer(err)
+}

@@ -1,0 +1,164 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/smartauth/smartauth/tokenstore"
+)
+
+// NewGrant describes a grant (token family) to create with CreateGrant: what
+// the user authorised one client to do.
+type NewGrant struct {
+	// ClientID is the client the grant is issued to. Required.
+	ClientID string
+	// Subject is the user's identifier, the sub of access and ID tokens.
+	// Zero value: ClientID is used as sub.
+	Subject string
+	// FHIRUser is the FHIR resource URL of the user (fhirUser), if any.
+	FHIRUser string
+	// Scope is the granted scope, space-separated. Required. It decides
+	// the kind of grant: offline_access makes an offline grant
+	// (TokenConfig.OfflineLifetime); without it (online_access, or
+	// neither) the grant is online (TokenConfig.OnlineLifetime).
+	Scope string
+	// Launch is the SMART launch context.
+	Launch Launch
+	// RefreshToken fixes the value of the first refresh token (for
+	// example a demo's configured token; it is treated as an opaque
+	// string). Zero value: a new random token (tokenstore.NewToken).
+	RefreshToken string
+}
+
+// CreateGrant stores a new grant and its first refresh token, and returns
+// the refresh token and the grant ID. It is what an authorization_code grant
+// (or a demo setup) calls once the user has authorised the client. It wraps
+// tokenstore.ErrConflict if a fixed RefreshToken is already in use.
+func (h *TokenHandler) CreateGrant(ctx context.Context, ng NewGrant) (refreshToken, grantID string, err error) {
+	if ng.ClientID == "" {
+		return "", "", errors.New("authserver: NewGrant.ClientID is required")
+	}
+	if len(strings.Fields(ng.Scope)) == 0 {
+		return "", "", errors.New("authserver: NewGrant.Scope is required")
+	}
+	launch, err := marshalLaunch(ng.Launch)
+	if err != nil {
+		return "", "", err
+	}
+	now := h.now()
+	kind, life := tokenstore.KindOnline, h.online
+	if hasScope(ng.Scope, "offline_access") {
+		kind, life = tokenstore.KindOffline, h.offline
+	}
+	g := tokenstore.Grant{
+		ID:            tokenstore.NewID(),
+		ClientID:      ng.ClientID,
+		Subject:       ng.Subject,
+		FHIRUser:      ng.FHIRUser,
+		Scope:         ng.Scope,
+		LaunchContext: launch,
+		IssuedAt:      now,
+		ExpiresAt:     now.Add(life.Absolute),
+		IdleTimeout:   life.Idle,
+		Kind:          kind,
+	}
+	token, hash := ng.RefreshToken, tokenstore.Hash{}
+	if token == "" {
+		token, hash = tokenstore.NewToken()
+	} else {
+		hash = tokenstore.HashToken(token)
+	}
+	first := tokenstore.RefreshToken{
+		Hash: hash, GrantID: g.ID, Generation: 1, IssuedAt: now, ExpiresAt: g.NextExpiry(now),
+	}
+	if err := h.store.CreateGrant(ctx, g, first); err != nil {
+		return "", "", fmt.Errorf("authserver: creating grant: %w", err)
+	}
+	h.audit(ctx, AuditEvent{Kind: AuditGrantCreated, ClientID: g.ClientID, GrantID: g.ID, Reason: string(kind), Time: now})
+	return token, g.ID, nil
+}
+
+// IssueTokens signs an access token for grant g with scope (the grant's
+// scope or a subset of it), and an ID token if scope holds openid and the
+// grant has a Subject, and returns the token response carrying them,
+// refreshToken (if not empty) and the grant's launch context.
+func (h *TokenHandler) IssueTokens(ctx context.Context, g tokenstore.Grant, scope, refreshToken string) (*TokenResponse, error) {
+	launch, err := unmarshalLaunch(g.LaunchContext)
+	if err != nil {
+		return nil, err
+	}
+	now := h.now()
+	iat, exp := now.Unix(), now.Add(h.accessLifetime).Unix()
+	sub := g.Subject
+	if sub == "" {
+		sub = g.ClientID
+	}
+	at, err := h.signer.Sign(TypeAccessToken, accessTokenClaims{
+		Issuer: h.issuer, Subject: sub, Audience: h.audience, ClientID: g.ClientID,
+		IssuedAt: iat, ExpiresAt: exp, ID: tokenstore.NewID(), Scope: scope, GrantID: g.ID,
+		FHIRUser: g.FHIRUser, Launch: launch,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp := &TokenResponse{
+		AccessToken:  at,
+		TokenType:    "Bearer",
+		ExpiresIn:    int64(h.accessLifetime.Seconds()),
+		Scope:        scope,
+		RefreshToken: refreshToken,
+		Launch:       launch,
+	}
+	if hasScope(scope, "openid") && g.Subject != "" {
+		c := idTokenClaims{
+			Issuer: h.issuer, Subject: g.Subject, Audience: g.ClientID,
+			IssuedAt: iat, ExpiresAt: exp, FHIRUser: g.FHIRUser,
+		}
+		if hasScope(scope, "profile") {
+			c.Profile = g.FHIRUser // SMART v1 put the user's FHIR URL in "profile".
+		}
+		if resp.IDToken, err = h.signer.Sign(TypeJWT, c); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// accessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2)
+// with the SMART launch context, as middleware.NewJWTVerifier reads them.
+type accessTokenClaims struct {
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Audience  string `json:"aud"`
+	ClientID  string `json:"client_id"`
+	IssuedAt  int64  `json:"iat"`
+	ExpiresAt int64  `json:"exp"`
+	ID        string `json:"jti"`
+	Scope     string `json:"scope"`
+	GrantID   string `json:"grant_id"`
+	FHIRUser  string `json:"fhirUser,omitempty"`
+	Launch
+}
+
+// idTokenClaims are the claims of an OpenID Connect ID token.
+type idTokenClaims struct {
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Audience  string `json:"aud"`
+	IssuedAt  int64  `json:"iat"`
+	ExpiresAt int64  `json:"exp"`
+	FHIRUser  string `json:"fhirUser,omitempty"`
+	Profile   string `json:"profile,omitempty"`
+}
+
+// hasScope reports whether the space-separated scope holds name.
+func hasScope(scope, name string) bool {
+	for s := range strings.FieldsSeq(scope) {
+		if s == name {
+			return true
+		}
+	}
+	return false
+}

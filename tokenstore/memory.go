@@ -1,0 +1,342 @@
+package tokenstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// DefaultSweepInterval is the SweepInterval a MemoryStore uses when
+// MemoryOptions.SweepInterval is zero.
+const DefaultSweepInterval = time.Minute
+
+// ErrCapacity is returned by a MemoryStore that has reached one of the
+// limits of its MemoryOptions. It is a failure of the store, not a fact about
+// the records: IsRecordError reports false for it, and callers answer it
+// with server_error.
+var ErrCapacity = errors.New("tokenstore: memory store is full")
+
+// MemoryOptions configures a MemoryStore. The zero value is ready to use.
+type MemoryOptions struct {
+	// SweepInterval is how often, at most, a write also removes expired
+	// records (as Sweep does), judged by the time the write carries:
+	// RotateRequest.Now, the now of RevokeGrant and UseOnce, or the
+	// IssuedAt of the grant passed to CreateGrant. The sweep runs after the
+	// write, in the same critical section, so a write always sees the
+	// records as they were and answers ErrExpired rather than ErrNotFound
+	// for a record that has just expired. Zero means DefaultSweepInterval;
+	// a negative value disables automatic sweeping (call Sweep yourself).
+	SweepInterval time.Duration
+
+	// MaxGrants caps the number of grants held. When it is reached,
+	// CreateGrant first removes expired records and, if the store is still
+	// full, fails with ErrCapacity. Zero means no limit: the number of
+	// grants is then bounded only by their ExpiresAt.
+	MaxGrants int
+
+	// MaxOneTimeKeys caps the number of UseOnce records held, the same
+	// way: when it is reached, UseOnce removes expired records and, if
+	// the store is still full, fails with ErrCapacity. Zero means no
+	// limit: records are then bounded only by their expiry (client
+	// assertions live a few minutes).
+	MaxOneTimeKeys int
+}
+
+// MemoryStore is a Store held in the memory of one process: the default for
+// a single server instance and for tests. Its records do not survive a
+// restart and are not shared between processes; use redisstore or pgstore
+// for that.
+//
+// Every method takes one mutex, and every operation, Rotate included, is
+// O(1) apart from the sweeps. There is no background goroutine: expired
+// records are removed by Sweep, and by writes once per
+// MemoryOptions.SweepInterval (a sweep is O(records)). Every record has an
+// expiry, so the store does not grow without bound:
+//
+//   - a grant and all its refresh-token records are removed once the
+//     grant's ExpiresAt has passed; until then a revoked grant is kept so
+//     that its tokens keep failing with ErrRevoked;
+//   - a refresh-token record is removed once its own ExpiresAt has passed
+//     (Rotate would answer ErrExpired before looking at UsedAt, so this
+//     never hides a reuse); used records are otherwise kept, so that reuse
+//     is detected for as long as it matters;
+//   - a UseOnce record is removed once its expiry has passed.
+//
+// Records are copied in and out: callers never share memory with the store.
+// A MemoryStore must be created with NewMemoryStore.
+type MemoryStore struct {
+	sweepInterval  time.Duration
+	maxGrants      int
+	maxOneTimeKeys int
+
+	mu        sync.Mutex
+	grants    map[string]*Grant
+	tokens    map[Hash]RefreshToken
+	once      map[string]time.Time // key -> expiresAt
+	lastSweep time.Time
+}
+
+var (
+	_ Store   = (*MemoryStore)(nil)
+	_ Sweeper = (*MemoryStore)(nil)
+)
+
+// NewMemoryStore returns an empty MemoryStore configured by opts.
+func NewMemoryStore(opts MemoryOptions) *MemoryStore {
+	interval := opts.SweepInterval
+	if interval == 0 {
+		interval = DefaultSweepInterval
+	}
+	return &MemoryStore{
+		sweepInterval:  interval,
+		maxGrants:      opts.MaxGrants,
+		maxOneTimeKeys: opts.MaxOneTimeKeys,
+		grants:         make(map[string]*Grant),
+		tokens:         make(map[Hash]RefreshToken),
+		once:           make(map[string]time.Time),
+	}
+}
+
+// CreateGrant implements Store. g.ID must not be empty, and first.GrantID
+// must be empty or g.ID; a zero first.Generation is stored as 1. Violations
+// are reported as plain errors (programming errors, not record errors).
+func (s *MemoryStore) CreateGrant(ctx context.Context, g Grant, first RefreshToken) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if g.ID == "" {
+		return errors.New("tokenstore: CreateGrant: empty grant ID")
+	}
+	switch first.GrantID {
+	case "":
+		first.GrantID = g.ID
+	case g.ID:
+	default:
+		return errors.New("tokenstore: CreateGrant: first token belongs to another grant")
+	}
+	if first.Generation == 0 {
+		first.Generation = 1
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !g.IssuedAt.IsZero() {
+		defer s.maybeSweep(g.IssuedAt)
+	}
+
+	if _, ok := s.grants[g.ID]; ok {
+		return ErrConflict
+	}
+	if _, ok := s.tokens[first.Hash]; ok {
+		return ErrConflict
+	}
+	if s.maxGrants > 0 && len(s.grants) >= s.maxGrants {
+		if !g.IssuedAt.IsZero() {
+			s.sweep(g.IssuedAt)
+		}
+		if len(s.grants) >= s.maxGrants {
+			return ErrCapacity
+		}
+	}
+	g.LaunchContext = bytes.Clone(g.LaunchContext)
+	s.grants[g.ID] = &g
+	s.tokens[first.Hash] = first
+	return nil
+}
+
+// Rotate implements Store, applying the rules documented on RotateRequest
+// under the store's mutex.
+func (s *MemoryStore) Rotate(ctx context.Context, req RotateRequest) (RotateResult, error) {
+	if err := ctx.Err(); err != nil {
+		return RotateResult{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.maybeSweep(req.Now)
+
+	tok, ok := s.tokens[req.Presented]
+	if !ok {
+		return RotateResult{}, ErrNotFound
+	}
+	g, ok := s.grants[tok.GrantID]
+	if !ok {
+		return RotateResult{}, ErrNotFound
+	}
+	if g.ClientID != req.ClientID {
+		return RotateResult{}, ErrClientMismatch
+	}
+	if g.Revoked {
+		return RotateResult{}, ErrRevoked
+	}
+	if !req.Now.Before(g.ExpiresAt) || !req.Now.Before(tok.ExpiresAt) {
+		return RotateResult{}, ErrExpired
+	}
+	grace := false
+	if !tok.UsedAt.IsZero() {
+		if !req.Now.Before(tok.UsedAt.Add(req.GracePeriod)) {
+			g.Revoked, g.RevokedAt = true, req.Now
+			return RotateResult{}, ErrReused
+		}
+		grace = true
+	}
+	if _, ok := s.tokens[req.Next]; ok {
+		return RotateResult{}, ErrConflict
+	}
+
+	if !grace {
+		tok.UsedAt = req.Now
+		s.tokens[req.Presented] = tok
+	}
+	next := RefreshToken{
+		Hash:       req.Next,
+		GrantID:    g.ID,
+		Generation: tok.Generation + 1,
+		IssuedAt:   req.Now,
+		ExpiresAt:  g.NextExpiry(req.Now),
+	}
+	s.tokens[req.Next] = next
+	return RotateResult{Grant: cloneGrant(g), Token: next, Grace: grace}, nil
+}
+
+// LookupToken implements Store.
+func (s *MemoryStore) LookupToken(ctx context.Context, hash Hash) (Grant, RefreshToken, error) {
+	if err := ctx.Err(); err != nil {
+		return Grant{}, RefreshToken{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	tok, ok := s.tokens[hash]
+	if !ok {
+		return Grant{}, RefreshToken{}, ErrNotFound
+	}
+	g, ok := s.grants[tok.GrantID]
+	if !ok {
+		return Grant{}, RefreshToken{}, ErrNotFound
+	}
+	return cloneGrant(g), tok, nil
+}
+
+// Grant implements Store.
+func (s *MemoryStore) Grant(ctx context.Context, grantID string) (Grant, error) {
+	if err := ctx.Err(); err != nil {
+		return Grant{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	g, ok := s.grants[grantID]
+	if !ok {
+		return Grant{}, ErrNotFound
+	}
+	return cloneGrant(g), nil
+}
+
+// RevokeGrant implements Store. Revoking a revoked grant keeps its first
+// RevokedAt.
+func (s *MemoryStore) RevokeGrant(ctx context.Context, grantID string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.maybeSweep(now)
+
+	g, ok := s.grants[grantID]
+	if !ok {
+		return ErrNotFound
+	}
+	if !g.Revoked {
+		g.Revoked, g.RevokedAt = true, now
+	}
+	return nil
+}
+
+// UseOnce implements Store. A key whose expiresAt is not after now is
+// accepted and not recorded: it has already expired.
+func (s *MemoryStore) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	defer s.maybeSweep(now)
+
+	if exp, ok := s.once[key]; ok && now.Before(exp) {
+		return ErrReplayed
+	}
+	if !now.Before(expiresAt) {
+		delete(s.once, key)
+		return nil
+	}
+	if _, ok := s.once[key]; !ok && s.maxOneTimeKeys > 0 && len(s.once) >= s.maxOneTimeKeys {
+		s.sweep(now)
+		if len(s.once) >= s.maxOneTimeKeys {
+			return ErrCapacity
+		}
+	}
+	s.once[key] = expiresAt
+	return nil
+}
+
+// Sweep implements Sweeper: it removes the grants whose ExpiresAt is not
+// after now together with all their refresh-token records, the
+// refresh-token records whose own ExpiresAt is not after now, and the
+// expired UseOnce records. It returns the number of records removed.
+func (s *MemoryStore) Sweep(ctx context.Context, now time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sweep(now), nil
+}
+
+// maybeSweep sweeps at now if SweepInterval has passed since the last sweep
+// (in either direction, so that a clock set back does not stop sweeping).
+// s.mu must be held.
+func (s *MemoryStore) maybeSweep(now time.Time) {
+	if s.sweepInterval < 0 {
+		return
+	}
+	if d := now.Sub(s.lastSweep); d < s.sweepInterval && d > -s.sweepInterval {
+		return
+	}
+	s.sweep(now)
+}
+
+// sweep removes the records expired at now and returns how many it removed.
+// s.mu must be held.
+func (s *MemoryStore) sweep(now time.Time) int64 {
+	s.lastSweep = now
+	var n int64
+	for h, tok := range s.tokens {
+		g, ok := s.grants[tok.GrantID]
+		if !ok || !now.Before(g.ExpiresAt) || !now.Before(tok.ExpiresAt) {
+			delete(s.tokens, h)
+			n++
+		}
+	}
+	for id, g := range s.grants {
+		if !now.Before(g.ExpiresAt) {
+			delete(s.grants, id)
+			n++
+		}
+	}
+	for key, exp := range s.once {
+		if !now.Before(exp) {
+			delete(s.once, key)
+			n++
+		}
+	}
+	return n
+}
+
+// cloneGrant returns a copy of *g that shares no memory with it.
+func cloneGrant(g *Grant) Grant {
+	c := *g
+	c.LaunchContext = bytes.Clone(g.LaunchContext)
+	return c
+}
