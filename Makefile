@@ -15,5 +15,5 @@ bench:
 
 FUZZTIME ?= 1m
 fuzz:
-	go test -run '^$$' -fuzz '^FuzzBearerHeader$$' -fuzztime $(FUZZTIME) ./middleware/
-	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./middleware/scope/
+	go test -run '^$$' -fuzz '^FuzzBearerHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/
+	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/scope/

@@ -6,6 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/smartauth/smartauth/middleware"
+	"github.com/smartauth/smartauth/tokenstore"
 )
 
 // This file holds what the introspection and revocation endpoints share.
@@ -86,4 +90,61 @@ func oauthErrorOf(ctx context.Context, logger *slog.Logger, err error) *Error {
 	}
 	logger.ErrorContext(ctx, "authserver: client authentication failed", slog.Any("error", err))
 	return errServer(err)
+}
+
+// endpointBase is what the introspection and revocation endpoints share:
+// the store, client authentication, a verifier of our own access tokens,
+// limits, audit, logging and the clock, with their defaults applied.
+type endpointBase struct {
+	store    tokenstore.Store
+	access   middleware.TokenVerifier
+	clients  clientAuthenticator
+	maxBody  int64
+	maxToken int
+	audit    AuditFunc
+	logger   *slog.Logger
+	now      func() time.Time
+}
+
+// endpointConfig is the input of newEndpointBase.
+type endpointConfig struct {
+	issuer, audience string
+	store            tokenstore.Store
+	keys             *KeySet
+	clients          clientAuthenticator
+	maxBody          int64
+	maxToken         int
+	audit            AuditFunc
+	logger           *slog.Logger
+	now              func() time.Time
+}
+
+// newEndpointBase applies the defaults (DefaultMaxTokenSize, slog.Default,
+// SlogAudit, time.Now) and builds the access-token verifier from the key
+// set, issuer and audience.
+func newEndpointBase(c endpointConfig) (endpointBase, error) {
+	b := endpointBase{
+		store: c.store, clients: c.clients, maxBody: c.maxBody, maxToken: c.maxToken,
+		audit: c.audit, logger: c.logger, now: c.now,
+	}
+	if b.maxToken == 0 {
+		b.maxToken = middleware.DefaultMaxTokenSize
+	}
+	if b.logger == nil {
+		b.logger = slog.Default()
+	}
+	if b.audit == nil {
+		b.audit = SlogAudit(c.logger)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	access, err := c.keys.AccessTokenVerifier(middleware.JWTConfig{
+		Issuers: []string{c.issuer}, Audience: c.audience, Now: b.now, MaxTokenSize: b.maxToken,
+	})
+	if err != nil {
+		return endpointBase{}, err
+	}
+	b.access = access
+	return b, nil
 }

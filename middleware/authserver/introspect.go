@@ -112,18 +112,11 @@ type IntrospectionConfig struct {
 // fhirContext, need_patient_banner, smart_style_url, intent, tenant). A
 // failing store is answered with 500 server_error, never with a guess.
 type IntrospectionHandler struct {
+	endpointBase
 	issuer         string
-	store          tokenstore.Store
-	access         middleware.TokenVerifier
-	clients        clientAuthenticator
 	allowedClients []string
 	bearer         middleware.TokenVerifier // nil: bearer callers refused
 	bearerScope    string
-	maxBody        int64
-	maxToken       int
-	audit          AuditFunc
-	logger         *slog.Logger
-	now            func() time.Time
 	handler        http.Handler
 }
 
@@ -151,36 +144,18 @@ func NewIntrospectionHandler(cfg IntrospectionConfig) (*IntrospectionHandler, er
 	if strings.ContainsFunc(bearerScope, func(r rune) bool { return !isScopeChar(r) }) {
 		return nil, errors.New("authserver: IntrospectionConfig.BearerScope must be a single scope token")
 	}
-	h := &IntrospectionHandler{
-		issuer:         cfg.Issuer,
-		store:          cfg.Store,
-		clients:        cfg.Clients,
-		allowedClients: slices.Clone(cfg.AllowedClients),
-		bearerScope:    bearerScope,
-		maxBody:        cfg.MaxBodySize,
-		maxToken:       cfg.MaxTokenSize,
-		audit:          cfg.Audit,
-		logger:         cfg.Logger,
-		now:            cfg.Now,
-	}
-	if h.maxToken == 0 {
-		h.maxToken = middleware.DefaultMaxTokenSize
-	}
-	if h.logger == nil {
-		h.logger = slog.Default()
-	}
-	if h.audit == nil {
-		h.audit = SlogAudit(cfg.Logger)
-	}
-	if h.now == nil {
-		h.now = time.Now
-	}
-	var err error
-	h.access, err = cfg.Keys.AccessTokenVerifier(middleware.JWTConfig{
-		Issuers: []string{cfg.Issuer}, Audience: cfg.Audience, Now: h.now, MaxTokenSize: h.maxToken,
+	base, err := newEndpointBase(endpointConfig{
+		issuer: cfg.Issuer, audience: cfg.Audience, store: cfg.Store, keys: cfg.Keys, clients: cfg.Clients,
+		maxBody: cfg.MaxBodySize, maxToken: cfg.MaxTokenSize, audit: cfg.Audit, logger: cfg.Logger, now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
+	}
+	h := &IntrospectionHandler{
+		endpointBase:   base,
+		issuer:         cfg.Issuer,
+		allowedClients: slices.Clone(cfg.AllowedClients),
+		bearerScope:    bearerScope,
 	}
 	if !cfg.DisableBearer {
 		h.bearer = cfg.BearerVerifier

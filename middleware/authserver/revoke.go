@@ -86,15 +86,8 @@ type RevocationConfig struct {
 // tells the client that the token may still be valid and to retry later
 // (RFC 7009 §2.2.1).
 type RevocationHandler struct {
-	store    tokenstore.Store
-	access   middleware.TokenVerifier
-	clients  clientAuthenticator
-	maxBody  int64
-	maxToken int
-	audit    AuditFunc
-	logger   *slog.Logger
-	now      func() time.Time
-	handler  http.Handler
+	endpointBase
+	handler http.Handler
 }
 
 // NewRevocationHandler returns a revocation endpoint configured by cfg.
@@ -113,34 +106,14 @@ func NewRevocationHandler(cfg RevocationConfig) (*RevocationHandler, error) {
 	case cfg.MaxBodySize < 0, cfg.MaxTokenSize < 0:
 		return nil, errors.New("authserver: RevocationConfig sizes must not be negative")
 	}
-	h := &RevocationHandler{
-		store:    cfg.Store,
-		clients:  cfg.Clients,
-		maxBody:  cfg.MaxBodySize,
-		maxToken: cfg.MaxTokenSize,
-		audit:    cfg.Audit,
-		logger:   cfg.Logger,
-		now:      cfg.Now,
-	}
-	if h.maxToken == 0 {
-		h.maxToken = middleware.DefaultMaxTokenSize
-	}
-	if h.logger == nil {
-		h.logger = slog.Default()
-	}
-	if h.audit == nil {
-		h.audit = SlogAudit(cfg.Logger)
-	}
-	if h.now == nil {
-		h.now = time.Now
-	}
-	var err error
-	h.access, err = cfg.Keys.AccessTokenVerifier(middleware.JWTConfig{
-		Issuers: []string{cfg.Issuer}, Audience: cfg.Audience, Now: h.now, MaxTokenSize: h.maxToken,
+	base, err := newEndpointBase(endpointConfig{
+		issuer: cfg.Issuer, audience: cfg.Audience, store: cfg.Store, keys: cfg.Keys, clients: cfg.Clients,
+		maxBody: cfg.MaxBodySize, maxToken: cfg.MaxTokenSize, audit: cfg.Audit, logger: cfg.Logger, now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
+	h := &RevocationHandler{endpointBase: base}
 	h.handler = cfg.CORS.Wrap(http.HandlerFunc(h.serveRevocation))
 	return h, nil
 }
