@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -13,6 +14,21 @@ import (
 )
 
 // This file holds what the introspection and revocation endpoints share.
+
+// readPOSTForm admits only POST (see allowPOST) and reads the request's
+// form (see ReadForm). When the request is not to be served further it has
+// written the answer itself and reports false.
+func readPOSTForm(w http.ResponseWriter, r *http.Request, endpoint string, maxBody int64) (url.Values, bool) {
+	if !allowPOST(w, r, endpoint) {
+		return nil, false
+	}
+	form, oerr := ReadForm(w, r, maxBody)
+	if oerr != nil {
+		WriteError(w, oerr)
+		return nil, false
+	}
+	return form, true
+}
 
 // allowPOST lets a POST through. It answers an OPTIONS request (not a CORS
 // preflight, which CORS.Wrap answers) with 204 and any other method with

@@ -173,12 +173,8 @@ func (h *IntrospectionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request)
 }
 
 func (h *IntrospectionHandler) serveIntrospection(w http.ResponseWriter, r *http.Request) {
-	if !allowPOST(w, r, "introspection") {
-		return
-	}
-	form, oerr := ReadForm(w, r, h.maxBody)
-	if oerr != nil {
-		WriteError(w, oerr)
+	form, ok := readPOSTForm(w, r, "introspection", h.maxBody)
+	if !ok {
 		return
 	}
 	ctx := r.Context()

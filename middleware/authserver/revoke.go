@@ -124,12 +124,8 @@ func (h *RevocationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *RevocationHandler) serveRevocation(w http.ResponseWriter, r *http.Request) {
-	if !allowPOST(w, r, "revocation") {
-		return
-	}
-	form, oerr := ReadForm(w, r, h.maxBody)
-	if oerr != nil {
-		WriteError(w, oerr)
+	form, ok := readPOSTForm(w, r, "revocation", h.maxBody)
+	if !ok {
 		return
 	}
 	ctx := r.Context()

@@ -1,0 +1,35 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/smartauth/smartauth/tokenstore"
+)
+
+// BenchmarkRotate measures one rotation on s: a family is created, then each
+// iteration presents the token the previous one returned. Store authors call
+// it from their own Benchmark function:
+//
+//	func BenchmarkRotate(b *testing.B) { storetest.BenchmarkRotate(b, newStore(b)) }
+func BenchmarkRotate(b *testing.B, s tokenstore.Store) {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	presented := CreateFamily(b, s, NewGrant(now)).Hash
+	next := make([]tokenstore.Hash, b.N)
+	for i := range next {
+		next[i] = NewHash()
+	}
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		res, err := s.Rotate(ctx, tokenstore.RotateRequest{
+			Presented: presented, Next: next[i], ClientID: ClientID,
+			Now: now.Add(time.Duration(i+1) * time.Microsecond),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		presented = res.Token.Hash
+	}
+}
