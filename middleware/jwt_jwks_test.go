@@ -1,12 +1,15 @@
 package middleware
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
-	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -288,25 +291,52 @@ func jwksPadding(n int) string {
 
 // TestJWTVerifierContextEndsRefresh: cancelling the context given to
 // NewJWTVerifier ends the refresh goroutines.
+//
+// The verifier is built under a pprof label unique to this test, which
+// every goroutine it starts inherits; only goroutines with that label are
+// counted, so the JWKS verifiers of tests running in parallel cannot change
+// the counts.
 func TestJWTVerifierContextEndsRefresh(t *testing.T) {
 	k := jwtTestKeys()
-	refreshGoroutines := func() int {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		return strings.Count(string(buf), "jwkset.NewStorageFromHTTP.func")
-	}
-	before := refreshGoroutines()
-
+	label := "refresh-" + t.Name()
 	srv := newJWKSServer(t, jwkJSON(t, "rsa", &k.rsa.PublicKey))
 	cfg := jwksTestConfig(srv.URL, srv.URL+"/second")
 	cfg.JWKSRefreshInterval = 5 * time.Millisecond
 	ctx, cancel := context.WithCancel(t.Context())
-	_, err := NewJWTVerifier(ctx, cfg)
-	require.NoError(t, err)
-	assert.Equal(t, before+2, refreshGoroutines(), "one refresh goroutine per URL")
+	defer cancel()
+	require.Zero(t, labelledGoroutines(t, label, "jwkset.NewStorageFromHTTP.func"))
+	pprof.Do(ctx, pprof.Labels("smartauth-test", label), func(ctx context.Context) {
+		_, err := NewJWTVerifier(ctx, cfg)
+		require.NoError(t, err)
+	})
+	assert.Equal(t, 2, labelledGoroutines(t, label, "jwkset.NewStorageFromHTTP.func"), "one refresh goroutine per URL")
 	require.Eventually(t, func() bool { return srv.requests.Load() >= 6 }, 30*time.Second, time.Millisecond,
 		"the JWK Sets are refreshed periodically")
 
 	cancel()
-	require.Eventually(t, func() bool { return refreshGoroutines() <= before }, 30*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		return labelledGoroutines(t, label, "jwkset.NewStorageFromHTTP.func") == 0
+	}, 30*time.Second, time.Millisecond)
+}
+
+// labelledGoroutines counts the goroutines that carry the pprof label
+// smartauth-test=label and have fn in their stack.
+func labelledGoroutines(t *testing.T, label, fn string) int {
+	t.Helper()
+	var buf bytes.Buffer
+	require.NoError(t, pprof.Lookup("goroutine").WriteTo(&buf, 1))
+	want := fmt.Sprintf("%q:%q", "smartauth-test", label)
+	n := 0
+	// debug=1 output: one record per distinct stack, separated by blank
+	// lines: "<count> @ <pcs>", "# labels: {...}", then the frames.
+	for rec := range strings.SplitSeq(buf.String(), "\n\n") {
+		if !strings.Contains(rec, "# labels: {") || !strings.Contains(rec, want) || !strings.Contains(rec, fn) {
+			continue
+		}
+		head, _, _ := strings.Cut(rec, " @ ")
+		c, err := strconv.Atoi(head[strings.LastIndexByte(head, '\n')+1:])
+		require.NoError(t, err)
+		n += c
+	}
+	return n
 }
