@@ -10,8 +10,9 @@ var (
 	ErrNotFound = errors.New("tokenstore: not found")
 	// ErrExpired: the refresh token or its grant has expired.
 	ErrExpired = errors.New("tokenstore: expired")
-	// ErrReused: an already rotated refresh token was presented again
-	// outside the grace period. Rotate has revoked the whole family.
+	// ErrReused: an already rotated (or superseded) refresh token was
+	// presented again, and the presentation was not a retry (see the rules
+	// of Store.Rotate). Rotate has revoked the whole family.
 	ErrReused = errors.New("tokenstore: refresh token reused")
 	// ErrRevoked: the grant (token family) has been revoked.
 	ErrRevoked = errors.New("tokenstore: grant revoked")

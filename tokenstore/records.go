@@ -67,8 +67,10 @@ type RefreshToken struct {
 	IssuedAt time.Time
 	// ExpiresAt is when the token stops being valid (its idle expiry).
 	ExpiresAt time.Time
-	// UsedAt is when the token was first presented and rotated; zero if it
-	// has not been used.
+	// UsedAt is when the token was first presented and rotated (the Now of
+	// that request), or when it was superseded by a retry of its
+	// predecessor; zero if it has not been used. A token with UsedAt set
+	// is dead.
 	UsedAt time.Time
 }
 
@@ -83,7 +85,7 @@ func (t RefreshToken) Check(g Grant, now time.Time) error {
 	case !now.Before(g.ExpiresAt), !now.Before(t.ExpiresAt):
 		return ErrExpired
 	case !t.UsedAt.IsZero():
-		return ErrReused
+		return ErrReused // used or superseded
 	}
 	return nil
 }

@@ -31,6 +31,9 @@ type Store interface {
 	// (generation 1), atomically. first.GrantID is set to g.ID by the store
 	// if empty. It returns ErrConflict if a grant with the same ID or a
 	// token with the same hash already exists; nothing is written then.
+	// The first token's value may name the grant (NewRefreshToken) or not
+	// (a value chosen by the host): LookupToken and Rotate must find it
+	// either way.
 	CreateGrant(ctx context.Context, g Grant, first RefreshToken) error
 
 	// Rotate presents a refresh token and, if it is valid, marks it used and
@@ -38,12 +41,12 @@ type Store interface {
 	// and RotateResult for the rules.
 	Rotate(ctx context.Context, req RotateRequest) (RotateResult, error)
 
-	// LookupToken returns the refresh-token record with the given hash and
-	// its grant, whatever their state (used, expired, revoked): callers use
-	// RefreshToken.Check to decide whether it is active. It returns
-	// ErrNotFound if the hash is unknown or its records have been removed.
-	// It changes nothing.
-	LookupToken(ctx context.Context, hash Hash) (Grant, RefreshToken, error)
+	// LookupToken returns the refresh-token record ref names and its
+	// grant, whatever their state (used, superseded, expired, revoked):
+	// callers use RefreshToken.Check to decide whether it is active. It
+	// returns ErrNotFound if the token is unknown or its records have been
+	// removed. It changes nothing.
+	LookupToken(ctx context.Context, ref TokenRef) (Grant, RefreshToken, error)
 
 	// Grant returns the grant with the given ID, or ErrNotFound.
 	Grant(ctx context.Context, grantID string) (Grant, error)
@@ -54,9 +57,15 @@ type Store interface {
 	RevokeGrant(ctx context.Context, grantID string, now time.Time) error
 
 	// UseOnce records key as used until expiresAt. It returns ErrReplayed if
-	// key was already recorded and its record has not expired at now. It is
-	// the replay protection for client-assertion jti values; the caller
-	// namespaces keys (for example "jti:" + client_id + ":" + jti).
+	// key was already recorded by another call and its record has not
+	// expired at now. It is the replay protection for client-assertion jti
+	// values; the caller namespaces keys unambiguously.
+	//
+	// A call is one request: if the store's client resends it because the
+	// reply was lost (go-redis does after a connection error), the resend
+	// must get the answer the call would have got, never ErrReplayed
+	// because of the call's own record (redisstore stores a nonce of the
+	// call with the key).
 	UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error
 }
 
@@ -69,25 +78,31 @@ type Sweeper interface {
 
 // RotateRequest is the input of Store.Rotate.
 type RotateRequest struct {
-	// Presented is the hash of the refresh token the client sent.
-	Presented Hash
-	// Next is the hash of the new refresh token to create. The store sets
+	// Presented is the refresh token the client sent.
+	Presented TokenRef
+	// Next is the hash of the new refresh token to create, a value made by
+	// NewRefreshToken(grant ID) so that it names its family. The store sets
 	// its generation (presented generation + 1), its GrantID, its IssuedAt
 	// (Now) and its ExpiresAt: min(Now + Grant.IdleTimeout,
 	// Grant.ExpiresAt), or Grant.ExpiresAt when IdleTimeout is zero. If a
 	// token with hash Next already exists, Rotate returns ErrConflict and
-	// changes nothing (see rule 7 below).
+	// changes nothing (rule 7 below).
 	Next Hash
-	// ClientID is the authenticated client. If the grant belongs to another
-	// client, Rotate returns ErrClientMismatch and changes nothing.
+	// ClientID is the authenticated client.
 	ClientID string
-	// Now is the time of the request.
+	// Now is the caller's time of the request: it decides expiry and is
+	// recorded as the IssuedAt of Next and the UsedAt of Presented. It
+	// plays no part in telling a first presentation from a second one,
+	// which the store decides by the order in which presentations reach
+	// it, nor in the retry window, which the store measures on its own
+	// clock. Callers take it as late as they can.
 	Now time.Time
-	// GracePeriod: a token presented again less than GracePeriod after it
-	// was first used is answered as a normal refresh (a new successor is
-	// created, RotateResult.Grace is true). Zero (the default) means any
-	// second presentation is reuse.
-	GracePeriod time.Duration
+	// RetryWindow is how long, after the store accepted the first
+	// presentation of a token, a second presentation by the same client is
+	// treated as a retry (a client that lost the answer, or got a 5xx,
+	// presenting the token again) rather than as reuse; see rule 5. Zero
+	// means no retry: every second presentation is reuse.
+	RetryWindow time.Duration
 }
 
 // RotateResult is the output of a successful Store.Rotate.
@@ -96,23 +111,38 @@ type RotateResult struct {
 	Grant Grant
 	// Token is the newly created refresh-token record (Next).
 	Token RefreshToken
-	// Grace reports that the presented token had already been used and was
-	// accepted only because of the grace period.
-	Grace bool
+	// Retry reports that the presented token had already been used and
+	// the presentation was accepted as a retry (rule 5): Next superseded
+	// the successor made by the earlier presentation.
+	Retry bool
 }
 
 // The rules of Store.Rotate, checked in this order, atomically:
 //
-//  1. Presented unknown (or removed)                  -> ErrNotFound
-//  2. grant belongs to another client                 -> ErrClientMismatch, no change
-//  3. grant revoked                                   -> ErrRevoked
-//  4. Now >= grant.ExpiresAt or Now >= token.ExpiresAt -> ErrExpired
-//  5. token already used:
-//     Now < UsedAt + GracePeriod                      -> success with Grace = true
-//     otherwise                                       -> the grant is revoked, ErrReused
-//  6. otherwise: token marked used at Now, Next created -> success
-//  7. before creating Next (steps 5 with Grace and 6):
-//     a token with hash Next already exists            -> ErrConflict, no change
+//  1. Presented unknown (or removed)                    -> ErrNotFound
+//  2. grant belongs to another client:
+//     token unused                                      -> ErrClientMismatch, no change
+//     token used (or superseded)                        -> the grant is revoked, ErrReused
+//  3. grant revoked                                     -> ErrRevoked
+//  4. Now >= grant.ExpiresAt or Now >= token.ExpiresAt  -> ErrExpired
+//  5. token used (or superseded): it is a retry if RetryWindow > 0, less
+//     than RetryWindow has passed on the store's clock since the store
+//     accepted the token's first presentation, and the successor made by
+//     the token's latest accepted presentation exists and is neither used
+//     nor superseded. A retry supersedes that successor (it becomes
+//     dead: Check reports ErrReused, and presenting it is reuse) and
+//     creates Next as the token's successor, RotateResult.Retry = true.
+//     Anything else                                     -> the grant is revoked, ErrReused
+//  6. token unused: marked used (UsedAt = Now), Next created as its
+//     successor                                         -> success
+//  7. before creating Next (rules 5 and 6): a token with hash Next
+//     already exists                                    -> ErrConflict, no change
 //
-// Exactly one of any number of concurrent presentations of an unused token
-// reaches step 6.
+// Presentations are decided in the order the store receives them: the
+// first presentation of an unused token to reach the store is the only one
+// rule 6 accepts, whatever the Now of the others (a presenter whose clock
+// is behind gains nothing). The invariant every store keeps, and storetest
+// checks: a family has at most one live refresh token (unused, unexpired,
+// grant not revoked), and every token any presentation ever received is
+// that token or dead. Retries therefore never fork a family: of a token and
+// its retries, only the successor of the last accepted one is live.
