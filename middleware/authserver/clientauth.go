@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,6 +24,11 @@ const (
 	DefaultMaxAssertionLifetime = 5 * time.Minute
 	// maxAssertionLeeway is the largest accepted ClientAuthConfig.Leeway.
 	maxAssertionLeeway = time.Minute
+	// DefaultFailureLimit and DefaultFailureWindow are the zero values of
+	// ClientAuthConfig.FailureLimit and FailureWindow: a burst of 10
+	// failed secret attempts per client_id, then one per second.
+	DefaultFailureLimit  = 10
+	DefaultFailureWindow = time.Second
 )
 
 // ReplayGuard records one-time values. tokenstore.Store implements it.
@@ -56,6 +62,30 @@ type ClientAuthConfig struct {
 	// Leeway is the clock skew allowed for exp, nbf and iat of client
 	// assertions. Zero value: 0. At most one minute.
 	Leeway time.Duration
+	// FailureLimit is how many failed client-secret attempts
+	// (client_secret_basic and client_secret_post) one client_id may make
+	// in a burst: once they are spent, further attempts for that client_id
+	// are refused with 429 Too Many Requests, invalid_client and
+	// Retry-After, before any lookup or hashing, until one attempt is
+	// regained (FailureWindow). It bounds both online guessing of a secret
+	// and the CPU an attacker can spend on a slow (PBKDF2) hash. Unknown
+	// and registered client_ids are tracked alike, so the throttle tells
+	// nothing about which exist; successful attempts cost nothing. Each
+	// ClientAuthenticator tracks at most 10,000 client_ids, forgetting
+	// those whose budget is whole again first and then those closest to
+	// it. Zero value: 10. Negative: no throttling.
+	FailureLimit int
+	// FailureWindow is the time in which a client_id regains one spent
+	// attempt (a token bucket: after FailureLimit failures, one more
+	// attempt each FailureWindow, and the whole budget after FailureLimit
+	// windows without failure). Zero value: one second.
+	FailureWindow time.Duration
+	// StoreTimeout bounds each call to Clients and to Replay; a call that
+	// fails or has not answered by then is answered 503
+	// temporarily_unavailable with Retry-After (the handler returns at the
+	// deadline even if the store ignores its context; the call may finish
+	// in the background). Zero value: DefaultStoreTimeout (5 s).
+	StoreTimeout time.Duration
 	// HTTPClient fetches the JWK Sets of clients registered with a
 	// JWKSURL. Zero value: a client with a 10 s timeout that follows at
 	// most three redirects, to https URLs only.
@@ -88,8 +118,10 @@ type ClientAuthenticator struct {
 	maxLifetime   time.Duration
 	leeway        time.Duration
 	now           func() time.Time
+	storeTimeout  time.Duration
 	parser        *jwt.Parser
 	dummyHash     string // checked for unknown clients, like a real one
+	throttle      *failureThrottle
 	inlineKeys    *clientKeySetCache
 	remoteKeys    *clientJWKSCache
 }
@@ -128,6 +160,17 @@ func NewClientAuthenticator(cfg ClientAuthConfig) (*ClientAuthenticator, error) 
 	if cfg.Leeway < 0 || cfg.Leeway > maxAssertionLeeway {
 		return nil, errors.New("authserver: ClientAuthConfig.Leeway must be between 0 and 1 minute")
 	}
+	if cfg.FailureWindow < 0 || cfg.StoreTimeout < 0 {
+		return nil, errors.New("authserver: ClientAuthConfig.FailureWindow and StoreTimeout must not be negative")
+	}
+	failureLimit := cfg.FailureLimit
+	if failureLimit == 0 {
+		failureLimit = DefaultFailureLimit
+	}
+	failureWindow := cfg.FailureWindow
+	if failureWindow == 0 {
+		failureWindow = DefaultFailureWindow
+	}
 	now := cfg.Now
 	if now == nil {
 		now = time.Now
@@ -144,6 +187,7 @@ func NewClientAuthenticator(cfg ClientAuthConfig) (*ClientAuthenticator, error) 
 		maxLifetime:   maxLifetime,
 		leeway:        cfg.Leeway,
 		now:           now,
+		storeTimeout:  storeTimeout(cfg.StoreTimeout),
 		parser: jwt.NewParser(
 			jwt.WithValidMethods(algs),
 			jwt.WithExpirationRequired(),
@@ -153,6 +197,7 @@ func NewClientAuthenticator(cfg ClientAuthConfig) (*ClientAuthenticator, error) 
 			jwt.WithTimeFunc(now),
 		),
 		dummyHash:  HashSecret("authserver: no such client"),
+		throttle:   newFailureThrottle(failureLimit, failureWindow, maxThrottledClients),
 		inlineKeys: newClientKeySetCache(),
 		remoteKeys: newClientJWKSCache(httpClient, now),
 	}, nil
@@ -175,14 +220,18 @@ func (a *ClientAuthenticator) AssertionAlgorithms() []string { return slices.Clo
 // treated as absent (RFC 6749 §3.1).
 //
 // Basic credentials are decoded as RFC 6749 §2.3.1 says (base64, split at
-// the first colon, then form-decoding of each part); for clients that do
-// not form-encode, the raw values are tried too.
+// the first colon, then form-decoding of each part); a part that is not
+// valid form encoding is taken as sent. A secret is hashed once per
+// attempt, and an unknown client costs what a registered one with the
+// default hash (HashSecret) and a wrong secret costs. Failed secret
+// attempts are throttled per client_id (FailureLimit).
 //
 // A client assertion (RFC 7523, SMART client-confidential-asymmetric) must
 // have an accepted alg, a kid, iss = sub = the client_id (and the client_id
 // parameter, if sent), aud equal to or containing TokenEndpoint, exp no more
 // than MaxAssertionLifetime ahead and a jti not used before by that client
-// (Replay). Its key is the one registered key (Client.JWKS, then the set at
+// (Replay; the key recorded is "jti:" + base64url(client_id) + ":" + jti,
+// unambiguous whatever the client_id holds). Its key is the one registered key (Client.JWKS, then the set at
 // Client.JWKSURL) with that kid whose type fits alg; a jku header must equal
 // Client.JWKSURL; embedded jwk, x5c and x5u headers are ignored. Fetched
 // key sets (https only, at most 128 KiB) are cached as their Cache-Control
@@ -201,7 +250,14 @@ func (a *ClientAuthenticator) AssertionAlgorithms() []string { return slices.Clo
 //     had an Authorization header. The description is always "client
 //     authentication failed"; Err tells the reason (for logs, never a
 //     credential or claim value);
-//   - 500 server_error: the ClientStore or the ReplayGuard failed.
+//   - 429 invalid_client, with Retry-After: the client_id has spent its
+//     failed secret attempts (FailureLimit); nothing was checked;
+//   - 503 temporarily_unavailable, with Retry-After: the ClientStore or
+//     the ReplayGuard failed or did not answer within StoreTimeout (a
+//     ReplayGuard error other than tokenstore.ErrReplayed never becomes
+//     invalid_client);
+//   - 500 server_error: a registered client's SecretHash is invalid, or
+//     the ClientStore returned another client than the one asked for.
 func (a *ClientAuthenticator) Authenticate(ctx context.Context, r *http.Request, form url.Values) (*Client, error) {
 	for _, p := range [...]string{"client_id", "client_secret", "client_assertion", "client_assertion_type"} {
 		if len(form[p]) > 1 {
@@ -255,16 +311,29 @@ func (a *ClientAuthenticator) authenticatePublic(ctx context.Context, clientID s
 // lookupClient returns the client with the given ID, nil if there is none,
 // or a server_error *Error if the store failed.
 func (a *ClientAuthenticator) lookupClient(ctx context.Context, id string) (*Client, error) {
-	c, err := a.clients.Client(ctx, id)
+	c, err := callWithDeadline(ctx, a.storeTimeout, func(ctx context.Context) (*Client, error) {
+		return a.clients.Client(ctx, id)
+	})
 	switch {
 	case errors.Is(err, ErrUnknownClient):
 		return nil, nil
 	case err != nil:
 		return nil, clientStoreError(fmt.Errorf("authserver: client store: %w", err))
 	case c == nil || c.ID != id:
-		return nil, clientStoreError(errors.New("authserver: client store returned no client or another one"))
+		return nil, clientServerError(errors.New("authserver: client store returned no client or another one"))
 	}
 	return c, nil
+}
+
+// useOnce records the jti of client clientID's assertion with the replay
+// guard, under the StoreTimeout deadline. The key is unambiguous: the
+// client_id is base64url-encoded, so it cannot hold the separator.
+func (a *ClientAuthenticator) useOnce(ctx context.Context, clientID, jti string, expiresAt, now time.Time) error {
+	key := "jti:" + base64.RawURLEncoding.EncodeToString([]byte(clientID)) + ":" + jti
+	_, err := callWithDeadline(ctx, a.storeTimeout, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, a.replay.UseOnce(ctx, key, expiresAt, now)
+	})
+	return err
 }
 
 // Reasons of invalid_client errors, in Error.Err.
@@ -274,6 +343,7 @@ var (
 	errWrongClientSecret   = errors.New("authserver: wrong client secret")
 	errMalformedBasic      = errors.New("authserver: malformed Basic authorization")
 	errClientIDMismatch    = errors.New("authserver: client_id does not match the authenticated client")
+	errClientThrottled     = errors.New("authserver: too many failed attempts for this client_id")
 )
 
 // clientAuthFailed returns the 401 invalid_client error.
@@ -293,13 +363,33 @@ func invalidRequestError(description string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidRequest, Description: description}
 }
 
-// clientStoreError returns the 500 server_error for a failure of the
-// client store or the replay guard.
+// clientThrottled returns the 429 answer to an attempt for a client_id
+// whose failed attempts are spent. Its description is the same for every
+// client_id.
+func clientThrottled(retryAfter time.Duration) *Error {
+	return &Error{
+		Status:      http.StatusTooManyRequests,
+		Code:        CodeInvalidClient,
+		Description: "too many failed client authentication attempts; retry later",
+		RetryAfter:  retryAfter,
+		Err:         errClientThrottled,
+	}
+}
+
+// clientStoreError returns the 503 temporarily_unavailable answer to a
+// failure (or a timeout) of the client store or the replay guard.
 func clientStoreError(cause error) *Error {
+	return errUnavailable("client authentication is temporarily unavailable", cause)
+}
+
+// clientServerError returns the 500 server_error for a fault of the
+// server's own data: an invalid registration, a client store that
+// misbehaves.
+func clientServerError(cause error) *Error {
 	return &Error{
 		Status:      http.StatusInternalServerError,
 		Code:        CodeServerError,
-		Description: "client authentication is temporarily unavailable",
+		Description: "the authorization server could not authenticate the client",
 		Err:         cause,
 	}
 }

@@ -73,8 +73,7 @@ func (a *ClientAuthenticator) authenticateAssertion(ctx context.Context, formCli
 		return nil, clientAuthFailed(false, jwtFailure(err))
 	}
 	c := check.client
-	key := "jti:" + c.ID + ":" + claims.ID
-	switch err := a.replay.UseOnce(ctx, key, claims.ExpiresAt.Add(a.leeway), check.now); {
+	switch err := a.useOnce(ctx, c.ID, claims.ID, claims.ExpiresAt.Add(a.leeway), check.now); {
 	case errors.Is(err, tokenstore.ErrReplayed):
 		return nil, clientAuthFailed(false, errAssertionReplayed)
 	case err != nil:

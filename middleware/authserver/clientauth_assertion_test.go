@@ -1,6 +1,7 @@
 package authserver
 
 import (
+	"encoding/base64"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -216,18 +217,65 @@ func TestAuthenticatePrivateKeyJWTReplay(t *testing.T) {
 	require.NoError(t, err)
 
 	// The replay record is kept as long as the assertion is acceptable.
-	err = f.replay.UseOnce(context.Background(), "jti:"+caJWTID+":"+claims["jti"].(string),
+	err = f.replay.UseOnce(context.Background(), "jti:"+base64.RawURLEncoding.EncodeToString([]byte(caJWTID))+":"+claims["jti"].(string),
 		time.Unix(claims["exp"].(int64), 0), f.clock.Now().Add(2*time.Minute-time.Second))
 	require.ErrorIs(t, err, tokenstore.ErrReplayed)
 }
 
+// TestAuthenticatePrivateKeyJWTReplayGuardFailure: only ErrReplayed from
+// the guard is a replay (401); any other failure of the guard, or its
+// silence past StoreTimeout, is 503 and never invalid_client.
 func TestAuthenticatePrivateKeyJWTReplayGuardFailure(t *testing.T) {
-	f := newCAFixture(t, func(c *ClientAuthConfig) { c.Replay = caFailingReplay{} })
-	assertion := caSign(t, caHeader("RS384", "rsa-1"), caClaims(caJWTID, f.clock.Now()), f.keys.rsa)
-	c, err := f.authenticate(nil, caAssertionForm(assertion))
-	requireAuthError(t, err, http.StatusInternalServerError, CodeServerError, false, errCAStoreDown)
-	assert.Nil(t, c)
-	assert.False(t, errors.Is(err, tokenstore.ErrReplayed))
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	tests := []struct {
+		name   string
+		guard  ReplayGuard
+		status int
+		code   string
+		cause  error
+	}{
+		{"plain error", caFailingReplay{}, http.StatusServiceUnavailable, CodeTemporarilyUnavailable, errCAStoreDown},
+		{"silent past the deadline", caBlockingReplay(block), http.StatusServiceUnavailable, CodeTemporarilyUnavailable, errStoreDeadline},
+		{"wrapped ErrReplayed", caReplayedGuard{}, http.StatusUnauthorized, CodeInvalidClient, errAssertionReplayed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCAFixture(t, func(c *ClientAuthConfig) { c.Replay, c.StoreTimeout = tt.guard, 20*time.Millisecond })
+			assertion := caSign(t, caHeader("RS384", "rsa-1"), caClaims(caJWTID, f.clock.Now()), f.keys.rsa)
+			c, err := f.authenticate(nil, caAssertionForm(assertion))
+			requireAuthError(t, err, tt.status, tt.code, false, tt.cause)
+			assert.Nil(t, c)
+			if tt.status != http.StatusUnauthorized {
+				assert.False(t, errors.Is(err, tokenstore.ErrReplayed))
+				assert.Equal(t, time.Second, err.(*Error).RetryAfter)
+			}
+		})
+	}
+}
+
+// TestAuthenticatePrivateKeyJWTReplayKey: the replay key cannot be made the
+// same by two clients whose client_id and jti split differently at ':'.
+func TestAuthenticatePrivateKeyJWTReplayKey(t *testing.T) {
+	keys := caKeys()
+	jwks := caJWKS(t, caJWK(t, &keys.rsa.PublicKey, "rsa-1"))
+	clients, err := NewStaticClients(
+		Client{ID: "a:b", AuthMethod: AuthPrivateKeyJWT, JWKS: jwks},
+		Client{ID: "a", AuthMethod: AuthPrivateKeyJWT, JWKS: jwks},
+	)
+	require.NoError(t, err)
+	guard := &caRecordingReplay{MemoryStore: tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})}
+	auth, err := NewClientAuthenticator(ClientAuthConfig{Clients: clients, TokenEndpoint: caTokenURL, Replay: guard,
+		Now: func() time.Time { return caStart }})
+	require.NoError(t, err)
+	for _, c := range []struct{ id, jti string }{{"a:b", "c"}, {"a", "b:c"}} {
+		claims := caClaims(c.id, caStart)
+		claims["jti"] = c.jti
+		got, err := auth.Authenticate(context.Background(), nil, caAssertionForm(caSign(t, caHeader("RS384", "rsa-1"), claims, keys.rsa)))
+		require.NoError(t, err, "client %q jti %q", c.id, c.jti)
+		assert.Equal(t, c.id, got.ID)
+	}
+	assert.Equal(t, []string{"jti:YTpi:c", "jti:YQ:b:c"}, guard.keys)
 }
 
 func TestAuthenticatePrivateKeyJWTURL(t *testing.T) {
@@ -363,7 +411,9 @@ func TestAuthenticatePrivateKeyJWTCanceledContext(t *testing.T) {
 	r := (&http.Request{Header: http.Header{}}).WithContext(ctx)
 	assertion := caSign(t, caHeader("RS384", "url-1"), caClaims(caURLID, f.clock.Now()), f.keys.urlRSA)
 	_, err := f.auth.Authenticate(ctx, r, caAssertionForm(assertion))
-	requireAuthError(t, err, http.StatusUnauthorized, CodeInvalidClient, false, errJWKSFetch)
+	// The request is over before the client lookup: no store call starts.
+	requireAuthError(t, err, http.StatusServiceUnavailable, CodeTemporarilyUnavailable, false, context.Canceled)
+	require.EqualValues(t, 0, f.jwks.hits.Load())
 }
 
 func TestAuthenticatePrivateKeyJWTURLRefreshFailureKeepsFreshKeys(t *testing.T) {

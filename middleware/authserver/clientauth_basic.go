@@ -3,6 +3,7 @@ package authserver
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -13,20 +14,24 @@ import (
 const maxBasicCredentialsLen = 4096
 
 // basicCredentials are the client_id and secret of a Basic Authorization
-// header, as sent (raw) and application/x-www-form-urlencoded-decoded.
+// header, each application/x-www-form-urlencoded-decoded (or raw, if it is
+// not valid form encoding).
 type basicCredentials struct {
-	rawID, rawSecret string
-	// id and secret are the decoded values, or the raw ones if those are
-	// not valid form encoding.
 	id, secret string
 }
 
 // parseBasicCredentials parses the value of an Authorization header with
 // the Basic scheme (RFC 7617, case-insensitive) as RFC 6749 §2.3.1 defines
-// it for clients: base64 of client_id ":" secret, each form-encoded. It
-// splits at the first colon, so a client_id cannot contain a raw colon
-// (it can if encoded as %3A) while a secret can. Invalid form encoding is
-// not an error: the raw value is kept, for clients that do not encode.
+// it for clients: base64 of client_id ":" secret, each encoded with the
+// application/x-www-form-urlencoded algorithm. It splits at the first
+// colon, so a client_id cannot contain a raw colon (it can as %3A) while a
+// secret can. Each part is form-decoded ("+" is a space, %XX an octet); a
+// part that is not valid form encoding (a "%" not followed by two hex
+// digits) is taken as it was sent, for clients that do not encode. There
+// is exactly one reading of each part, so a secret is hashed once per
+// attempt: a client that does not encode a secret holding "+" or a valid
+// %XX escape fails to authenticate (generated secrets should use the
+// base64url alphabet, which needs no encoding).
 func parseBasicCredentials(header string) (basicCredentials, error) {
 	scheme, token, ok := strings.Cut(strings.Trim(header, " \t"), " ")
 	if !ok || !strings.EqualFold(scheme, "Basic") {
@@ -44,21 +49,7 @@ func parseBasicCredentials(header string) (basicCredentials, error) {
 	if !ok || rawID == "" {
 		return basicCredentials{}, fmt.Errorf("%w: no client_id", errMalformedBasic)
 	}
-	return basicCredentials{
-		rawID:     rawID,
-		rawSecret: rawSecret,
-		id:        formDecodeOrRaw(rawID),
-		secret:    formDecodeOrRaw(rawSecret),
-	}, nil
-}
-
-// secrets returns the candidate secrets: the decoded one and, if it
-// differs, the raw one.
-func (b basicCredentials) secrets() []string {
-	if b.secret == b.rawSecret {
-		return []string{b.secret}
-	}
-	return []string{b.secret, b.rawSecret}
+	return basicCredentials{id: formDecodeOrRaw(rawID), secret: formDecodeOrRaw(rawSecret)}, nil
 }
 
 // formDecodeOrRaw returns s decoded as application/x-www-form-urlencoded
@@ -82,17 +73,7 @@ func (a *ClientAuthenticator) authenticateBasic(ctx context.Context, header, for
 	if err != nil {
 		return nil, clientAuthFailed(true, err)
 	}
-	c, err := a.lookupClient(ctx, cred.id)
-	if err != nil {
-		return nil, err
-	}
-	if c == nil && cred.rawID != cred.id {
-		// A client that did not form-encode its client_id.
-		if c, err = a.lookupClient(ctx, cred.rawID); err != nil {
-			return nil, err
-		}
-	}
-	return a.checkSecret(c, AuthClientSecretBasic, formClientID, cred.secrets()...)
+	return a.authenticateSecret(ctx, AuthClientSecretBasic, cred.id, cred.secret, formClientID)
 }
 
 // authenticatePost authenticates a client_secret_post request.
@@ -100,19 +81,54 @@ func (a *ClientAuthenticator) authenticatePost(ctx context.Context, clientID, se
 	if clientID == "" {
 		return nil, clientAuthFailed(false, errNoClientCredentials)
 	}
-	c, err := a.lookupClient(ctx, clientID)
+	return a.authenticateSecret(ctx, AuthClientSecretPost, clientID, secret, "")
+}
+
+// authenticateSecret authenticates client id with secret, sent with method
+// (client_secret_basic or client_secret_post). formClientID, if not empty,
+// must equal id.
+//
+// The cost is the same whether id is registered or not: the failure
+// budget of id is checked (and, once spent, the attempt refused with 429
+// before any lookup or hash), the client is looked up, and exactly one
+// hash is computed — of the registered hash's scheme, or of the dummy hash
+// (the scheme and cost of HashSecret) for an unknown client or one
+// registered for another method. A failed check spends one attempt of
+// id's budget; any other outcome gives the attempt back.
+func (a *ClientAuthenticator) authenticateSecret(ctx context.Context, method AuthMethod, id, secret, formClientID string) (*Client, error) {
+	basic := method == AuthClientSecretBasic
+	attempt, retryAfter := a.throttle.reserve(id, a.now())
+	if retryAfter > 0 {
+		return nil, clientThrottled(retryAfter)
+	}
+	c, err := a.checkSecret(ctx, method, id, secret)
+	if !errors.Is(err, errSecretCheckFailed) {
+		attempt.giveBack()
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case formClientID != "" && formClientID != c.ID:
+		return nil, clientAuthFailed(basic, errClientIDMismatch)
+	}
+	return c, nil
+}
+
+// errSecretCheckFailed is wrapped by the errors of checkSecret that spend
+// an attempt: the secret did not verify (unknown client, wrong method or
+// wrong secret).
+var errSecretCheckFailed = errors.New("authserver: client secret check failed")
+
+// checkSecret looks up client id and verifies secret against its
+// registered hash, or against the dummy hash if the client is unknown or
+// registered for another method than method. It hashes secret exactly
+// once.
+func (a *ClientAuthenticator) checkSecret(ctx context.Context, method AuthMethod, id, secret string) (*Client, error) {
+	basic := method == AuthClientSecretBasic
+	c, err := a.lookupClient(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return a.checkSecret(c, AuthClientSecretPost, "", secret)
-}
-
-// checkSecret verifies candidate secrets of client c (nil if unknown), which
-// used method. An unknown client or one registered for another method is
-// checked against a dummy hash, so that it costs the same as a wrong
-// secret.
-func (a *ClientAuthenticator) checkSecret(c *Client, method AuthMethod, formClientID string, candidates ...string) (*Client, error) {
-	basic := method == AuthClientSecretBasic
 	stored := a.dummyHash
 	registered := c != nil && c.AuthMethod == method
 	if registered {
@@ -120,18 +136,16 @@ func (a *ClientAuthenticator) checkSecret(c *Client, method AuthMethod, formClie
 	}
 	h, err := parseSecretHash(stored)
 	if err != nil {
-		return nil, clientStoreError(fmt.Errorf("authserver: registered secret hash: %w", err))
+		return nil, clientServerError(fmt.Errorf("authserver: registered secret hash: %w", err))
 	}
-	ok := h.matches(candidates...)
+	ok := h.matches(secret)
 	switch {
 	case c == nil:
-		return nil, clientAuthFailed(basic, ErrUnknownClient)
+		return nil, clientAuthFailed(basic, fmt.Errorf("%w: %w", errSecretCheckFailed, ErrUnknownClient))
 	case !registered:
-		return nil, clientAuthFailed(basic, errWrongClientMethod)
+		return nil, clientAuthFailed(basic, fmt.Errorf("%w: %w", errSecretCheckFailed, errWrongClientMethod))
 	case !ok:
-		return nil, clientAuthFailed(basic, errWrongClientSecret)
-	case formClientID != "" && formClientID != c.ID:
-		return nil, clientAuthFailed(basic, errClientIDMismatch)
+		return nil, clientAuthFailed(basic, fmt.Errorf("%w: %w", errSecretCheckFailed, errWrongClientSecret))
 	}
 	return c, nil
 }

@@ -14,7 +14,9 @@ func BenchmarkAuthenticateBasic(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	auth, err := NewClientAuthenticator(ClientAuthConfig{Clients: clients, TokenEndpoint: caTokenURL, Replay: caNoReplay{}})
+	// No throttle: every failure is checked.
+	auth, err := NewClientAuthenticator(ClientAuthConfig{Clients: clients, TokenEndpoint: caTokenURL, Replay: caNoReplay{},
+		FailureLimit: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,6 +34,51 @@ func BenchmarkAuthenticateBasic(b *testing.B) {
 				_, _ = auth.Authenticate(ctx, r, url.Values{})
 			}
 		})
+	}
+}
+
+// BenchmarkAuthenticateWrongSecret is the pair whose costs must match: a
+// wrong secret for a registered client_secret_basic client (HashSecret)
+// and for an unknown client_id of the same length
+// (TestUnknownClientCostsAsKnown asserts it).
+func BenchmarkAuthenticateWrongSecret(b *testing.B) {
+	auth, known, unknown := newTimingPair(b)
+	for _, bc := range []struct {
+		name string
+		r    *http.Request
+	}{{"known", known}, {"unknown", unknown}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = auth.Authenticate(ctx, bc.r, nil)
+			}
+		})
+	}
+}
+
+// BenchmarkAuthenticateThrottled measures an attempt refused by the
+// throttle: no lookup, no hash.
+func BenchmarkAuthenticateThrottled(b *testing.B) {
+	clients, err := NewStaticClients(Client{ID: caBasicID, AuthMethod: AuthClientSecretBasic, SecretHash: HashSecretPBKDF2(caBasicSecret, 0)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := caStart
+	auth, err := NewClientAuthenticator(ClientAuthConfig{Clients: clients, TokenEndpoint: caTokenURL, Replay: caNoReplay{},
+		FailureLimit: 1, Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodPost, caTokenURL, nil)
+	r.Header.Set("Authorization", caEncodedBasic(caBasicID, "wrong"))
+	ctx := context.Background()
+	_, _ = auth.Authenticate(ctx, r, nil) // spends the one attempt
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := auth.Authenticate(ctx, r, nil); err.(*Error).Status != http.StatusTooManyRequests {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -233,7 +233,7 @@ const (
 	caBasicSecret  = "s3cret-basic-0123456789"
 	caSpecialID    = "id:with+plus%"
 	caSpecialSec   = "a:b+c%d"
-	caRawID        = "raw+id"
+	caRawID        = "raw%id" // not valid form encoding: taken as sent
 	caRawSecret    = "a:b+c%d"
 	caPlusSecretID = "plus-secret"
 	caPlusSecret   = "x+y%41z" // a valid but different form decoding
@@ -341,11 +341,17 @@ func requireAuthError(t testing.TB, err error, status int, code string, challeng
 	if cause != nil {
 		require.ErrorIs(t, e, cause)
 	}
-	switch code {
-	case CodeInvalidClient:
+	switch {
+	case code == CodeInvalidClient && status == http.StatusTooManyRequests:
+		require.Equal(t, "too many failed client authentication attempts; retry later", e.Description)
+		require.Positive(t, e.RetryAfter)
+	case code == CodeInvalidClient:
 		require.Equal(t, "client authentication failed", e.Description)
-	case CodeServerError:
+	case code == CodeTemporarilyUnavailable:
 		require.Equal(t, "client authentication is temporarily unavailable", e.Description)
+		require.Equal(t, time.Second, e.RetryAfter)
+	case code == CodeServerError:
+		require.Equal(t, "the authorization server could not authenticate the client", e.Description)
 	}
 }
 
@@ -361,6 +367,36 @@ type caFailingReplay struct{}
 
 func (caFailingReplay) UseOnce(context.Context, string, time.Time, time.Time) error {
 	return errCAStoreDown
+}
+
+// caBlockingReplay is a ReplayGuard that ignores its context and answers
+// only once its channel is closed.
+type caBlockingReplay chan struct{}
+
+func (c caBlockingReplay) UseOnce(context.Context, string, time.Time, time.Time) error {
+	<-c
+	return nil
+}
+
+// caReplayedGuard is a ReplayGuard that finds every key replayed.
+type caReplayedGuard struct{}
+
+func (caReplayedGuard) UseOnce(context.Context, string, time.Time, time.Time) error {
+	return fmt.Errorf("guard: %w", tokenstore.ErrReplayed)
+}
+
+// caRecordingReplay records the keys it is given.
+type caRecordingReplay struct {
+	*tokenstore.MemoryStore
+	mu   sync.Mutex
+	keys []string
+}
+
+func (r *caRecordingReplay) UseOnce(ctx context.Context, key string, expiresAt, now time.Time) error {
+	r.mu.Lock()
+	r.keys = append(r.keys, key)
+	r.mu.Unlock()
+	return r.MemoryStore.UseOnce(ctx, key, expiresAt, now)
 }
 
 // caNoReplay is a ReplayGuard that accepts everything (benchmarks).

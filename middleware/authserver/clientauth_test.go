@@ -38,8 +38,10 @@ func TestAuthenticateSecretsAndPublic(t *testing.T) {
 		{name: "basic extra spaces", authz: []string{"Basic   " + caEncodedBasic(caBasicID, caBasicSecret)[6:] + " "}, wantID: caBasicID},
 		{name: "basic special characters encoded", authz: []string{caBasic("id%3Awith%2Bplus%25", "a%3Ab%2Bc%25d")}, wantID: caSpecialID},
 		{name: "basic special characters QueryEscape", authz: []string{caEncodedBasic(caSpecialID, caSpecialSec)}, wantID: caSpecialID},
-		{name: "basic not encoded", authz: []string{caBasic(caRawID, caRawSecret)}, wantID: caRawID},
-		{name: "basic not encoded, secret decodes to something else", authz: []string{caBasic(caPlusSecretID, caPlusSecret)}, wantID: caPlusSecretID},
+		{name: "basic not encoded, not decodable", authz: []string{caBasic(caRawID, caRawSecret)}, wantID: caRawID},
+		// One reading of the secret (RFC 6749 §2.3.1): a secret that is
+		// valid form encoding is decoded, and the raw value is not tried.
+		{name: "basic not encoded, secret decodes to something else", authz: []string{caBasic(caPlusSecretID, caPlusSecret)}, want: unauthorized(true, errWrongClientSecret)},
 		{name: "basic encoded, secret with + and %", authz: []string{caEncodedBasic(caPlusSecretID, caPlusSecret)}, wantID: caPlusSecretID},
 		{name: "basic with matching client_id", authz: []string{caEncodedBasic(caBasicID, caBasicSecret)}, form: url.Values{"client_id": {caBasicID}}, wantID: caBasicID},
 		{name: "basic with other client_id", authz: []string{caEncodedBasic(caBasicID, caBasicSecret)}, form: url.Values{"client_id": {caPostID}}, want: unauthorized(true, errClientIDMismatch)},
@@ -155,7 +157,7 @@ func TestAuthenticateStoreFailure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := f.authenticate(tt.authz, tt.form)
-			requireAuthError(t, err, http.StatusInternalServerError, CodeServerError, false, errCAStoreDown)
+			requireAuthError(t, err, http.StatusServiceUnavailable, CodeTemporarilyUnavailable, false, errCAStoreDown)
 			assert.Nil(t, c)
 		})
 	}

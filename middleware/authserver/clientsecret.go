@@ -21,7 +21,10 @@ import (
 // The fast sha256 format is meant for generated, high-entropy secrets (at
 // least 128 random bits, for example 32 random bytes in base64url): for
 // those, a slow hash adds nothing. Use HashSecretPBKDF2 for secrets that a
-// person chose.
+// person chose. An unknown client_id is checked against a dummy hash in
+// the sha256 format, so it costs what a sha256 client with a wrong secret
+// costs; a PBKDF2 client's wrong secret costs more, which tells that its
+// client_id is registered.
 const (
 	secretHashSHA256 = "sha256"
 	secretHashPBKDF2 = "pbkdf2-sha256"
@@ -44,8 +47,14 @@ var errInvalidSecretHash = errors.New("authserver: invalid client secret hash")
 // format "sha256:<salt>:<hash>", for Client.SecretHash. Every call uses a
 // new random salt, so two hashes of the same secret differ.
 //
-// Secrets hashed this way must be high-entropy (generated, at least 128
-// random bits); use HashSecretPBKDF2 for human-chosen secrets.
+// This is the recommended scheme, and right for generated secrets: a
+// secret of at least 128 random bits (say 32 random bytes, base64url
+// encoded) cannot be guessed, nor found from its SHA-256 in a stolen
+// client registry, so a slow hash would add cost to every request and no
+// protection. Secrets hashed this way must be generated; use
+// HashSecretPBKDF2 only for secrets a person chose. Unknown client_ids
+// are checked against a dummy hash of this scheme, so that a wrong secret
+// of a registered client and any secret of an unknown one cost the same.
 func HashSecret(secret string) string {
 	salt := newSecretSalt()
 	return secretHashSHA256 + ":" + secretB64(salt) + ":" + secretB64(sha256Secret(salt, secret))
@@ -54,8 +63,15 @@ func HashSecret(secret string) string {
 // HashSecretPBKDF2 returns the PBKDF2-HMAC-SHA256 hash of a client secret
 // in the format "pbkdf2-sha256:<iterations>:<salt>:<hash>", for
 // Client.SecretHash. iterations zero means DefaultPBKDF2Iterations; it is
-// capped at 10,000,000. Verification costs as much as hashing, on every
-// request of the client.
+// capped at 10,000,000.
+//
+// Use it only for human-chosen secrets, which a stolen registry would
+// otherwise expose to offline guessing; prefer generated secrets and
+// HashSecret. Verification costs as much as hashing (hundreds of
+// milliseconds of CPU at the default count) on every request of the
+// client, and a wrong secret of a PBKDF2 client costs more than an unknown client_id, so
+// the client_id is not hidden. ClientAuthConfig.FailureLimit bounds the
+// cost an attacker can impose per client_id.
 func HashSecretPBKDF2(secret string, iterations int) string {
 	iterations = pbkdf2Iterations(iterations)
 	salt := newSecretSalt()
@@ -114,26 +130,19 @@ func parseSecretHash(s string) (secretHash, error) {
 	return h, nil
 }
 
-// matches reports, in time independent of the stored hash, whether any of
-// the candidate secrets hashes to h. Every candidate is tried (no early
-// return), so the time depends only on the number and length of the
-// candidates, which the client chose. An empty candidate never matches.
-func (h secretHash) matches(candidates ...string) bool {
-	ok := 0
-	for _, c := range candidates {
-		var sum []byte
-		if h.kind == secretHashPBKDF2 {
-			sum = pbkdf2Secret(h.salt, c, h.iterations)
-		} else {
-			sum = sha256Secret(h.salt, c)
-		}
-		eq := subtle.ConstantTimeCompare(sum, h.sum)
-		if c == "" {
-			eq = 0
-		}
-		ok |= eq
+// matches reports whether secret hashes to h, comparing in constant time.
+// It computes exactly one hash of h's scheme and cost, so that the time
+// depends only on the scheme and on the length of secret, which the client
+// chose. An empty secret never matches (its hash is computed all the
+// same).
+func (h secretHash) matches(secret string) bool {
+	var sum []byte
+	if h.kind == secretHashPBKDF2 {
+		sum = pbkdf2Secret(h.salt, secret, h.iterations)
+	} else {
+		sum = sha256Secret(h.salt, secret)
 	}
-	return ok == 1
+	return subtle.ConstantTimeCompare(sum, h.sum) == 1 && secret != ""
 }
 
 func sha256Secret(salt []byte, secret string) []byte {

@@ -18,9 +18,7 @@ func TestHashSecret(t *testing.T) {
 		h, err := parseSecretHash(s)
 		require.NoError(t, err)
 		assert.True(t, h.matches(secret))
-		assert.True(t, h.matches("wrong", secret), "any candidate")
 		assert.False(t, h.matches(secret+"x"))
-		assert.False(t, h.matches())
 		assert.False(t, h.matches(""))
 	}
 }

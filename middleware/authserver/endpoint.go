@@ -3,6 +3,7 @@ package authserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -98,21 +99,42 @@ func writeBearerChallenge(w http.ResponseWriter, status int, code, description, 
 	WriteError(w, &Error{Status: status, Code: code, Description: description})
 }
 
-// oauthErrorOf returns err as an *Error, or logs it and returns
-// server_error.
+// oauthErrorOf returns err as an *Error, or returns server_error; either
+// is logged if it is a server-side failure (5xx).
 func oauthErrorOf(ctx context.Context, logger *slog.Logger, err error) *Error {
-	if e := (*Error)(nil); errors.As(err, &e) {
-		return e
+	e := (*Error)(nil)
+	if !errors.As(err, &e) {
+		e = errServer(err)
 	}
-	logger.ErrorContext(ctx, "authserver: client authentication failed", slog.Any("error", err))
-	return errServer(err)
+	if e.Status >= http.StatusInternalServerError {
+		logger.ErrorContext(ctx, "authserver: client authentication failed", slog.String("code", e.Code), slog.Any("error", e.Err))
+	}
+	return e
+}
+
+// storeUnavailable reports whether err is a failure of a store or of a
+// verifier that depends on one (answered 503 temporarily_unavailable),
+// rather than a fault of the server (500).
+func storeUnavailable(err error) bool {
+	return errors.Is(err, errStoreUnavailable) || errors.Is(err, middleware.ErrVerifierUnavailable)
+}
+
+// errStoreUnavailable marks the errors of Introspect and Revoke that come
+// from a failing or silent store.
+var errStoreUnavailable = errors.New("authserver: token store unavailable")
+
+// storeFailure wraps a store error that is not a fact about the records in
+// errStoreUnavailable.
+func storeFailure(what string, err error) error {
+	return fmt.Errorf("%w: %s: %w", errStoreUnavailable, what, err)
 }
 
 // endpointBase is what the introspection and revocation endpoints share:
-// the store, client authentication, a verifier of our own access tokens,
-// limits, audit, logging and the clock, with their defaults applied.
+// the store (under its deadline), client authentication, a verifier of our
+// own access tokens, limits, audit, logging and the clock, with their
+// defaults applied.
 type endpointBase struct {
-	store    tokenstore.Store
+	store    tokenstore.Store // a deadlineStore
 	access   middleware.TokenVerifier
 	clients  clientAuthenticator
 	maxBody  int64
@@ -126,6 +148,7 @@ type endpointBase struct {
 type endpointConfig struct {
 	issuer, audience string
 	store            tokenstore.Store
+	storeTimeout     time.Duration
 	keys             *KeySet
 	clients          clientAuthenticator
 	maxBody          int64
@@ -135,12 +158,13 @@ type endpointConfig struct {
 	now              func() time.Time
 }
 
-// newEndpointBase applies the defaults (DefaultMaxTokenSize, slog.Default,
-// SlogAudit, time.Now) and builds the access-token verifier from the key
-// set, issuer and audience.
+// newEndpointBase applies the defaults (DefaultStoreTimeout,
+// DefaultMaxTokenSize, slog.Default, SlogAudit, time.Now) and builds the
+// access-token verifier from the key set, issuer and audience.
 func newEndpointBase(c endpointConfig) (endpointBase, error) {
 	b := endpointBase{
-		store: c.store, clients: c.clients, maxBody: c.maxBody, maxToken: c.maxToken,
+		store:   deadlineStore{c.store, storeTimeout(c.storeTimeout)},
+		clients: c.clients, maxBody: c.maxBody, maxToken: c.maxToken,
 		audit: c.audit, logger: c.logger, now: c.now,
 	}
 	if b.maxToken == 0 {

@@ -80,7 +80,20 @@ func ExampleNewTokenHandler() {
 	fmt.Println("patient:", resp.Patient, "banner:", *resp.NeedPatientBanner)
 	fmt.Println("rotated:", resp.RefreshToken != refreshToken, "id_token:", resp.IDToken != "")
 
-	// The presented refresh token is spent.
+	// Say the answer was lost: within the retry window, the app presents
+	// the same token again and gets new tokens; the successor issued first
+	// is now dead.
+	first := resp.RefreshToken
+	rec = httptest.NewRecorder()
+	req = httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("my-app", "my-app-secret-123")
+	token.ServeHTTP(rec, req)
+	fmt.Println("retry:", rec.Code)
+
+	// Whoever presents the dead successor (a thief who copied the first
+	// answer) is refused, and the whole family is revoked.
+	form.Set("refresh_token", first)
 	rec = httptest.NewRecorder()
 	req = httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -92,6 +105,7 @@ func ExampleNewTokenHandler() {
 	// Bearer 3600 openid fhirUser offline_access launch/patient patient/*.rs
 	// patient: 123 banner: true
 	// rotated: true id_token: true
+	// retry: 200
 	// 400 {"error":"invalid_grant","error_description":"the refresh token is invalid, expired or revoked"}
 }
 

@@ -28,7 +28,10 @@ type NewGrant struct {
 	Launch Launch
 	// RefreshToken fixes the value of the first refresh token (for
 	// example a demo's configured token; it is treated as an opaque
-	// string). Zero value: a new random token (tokenstore.NewToken).
+	// string, and refreshing it costs one more store lookup, to learn its
+	// grant). It must not have the shape of a tokenstore.NewRefreshToken
+	// value, which names a grant. Zero value: a new random token naming
+	// the grant (tokenstore.NewRefreshToken).
 	RefreshToken string
 }
 
@@ -64,14 +67,14 @@ func (h *TokenHandler) CreateGrant(ctx context.Context, ng NewGrant) (refreshTok
 		IdleTimeout:   life.Idle,
 		Kind:          kind,
 	}
-	token, hash := ng.RefreshToken, tokenstore.Hash{}
+	token, ref := ng.RefreshToken, tokenstore.TokenRef{}
 	if token == "" {
-		token, hash = tokenstore.NewToken()
-	} else {
-		hash = tokenstore.HashToken(token)
+		token, ref = tokenstore.NewRefreshToken(g.ID)
+	} else if ref = tokenstore.ParseRefreshToken(token); ref.GrantID != "" {
+		return "", "", errors.New("authserver: NewGrant.RefreshToken has the shape of a value that names a grant")
 	}
 	first := tokenstore.RefreshToken{
-		Hash: hash, GrantID: g.ID, Generation: 1, IssuedAt: now, ExpiresAt: g.NextExpiry(now),
+		Hash: ref.Hash, GrantID: g.ID, Generation: 1, IssuedAt: now, ExpiresAt: g.NextExpiry(now),
 	}
 	if err := h.store.CreateGrant(ctx, g, first); err != nil {
 		return "", "", fmt.Errorf("authserver: creating grant: %w", err)

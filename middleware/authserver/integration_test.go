@@ -77,8 +77,10 @@ func TestRevokedFamilyAccessTokensRefused(t *testing.T) {
 
 	rt0 := e.grant(clientA, testScope)
 	r1 := e.refreshOK(rt0)
+	r2 := e.refreshOK(r1.RefreshToken)
 	require.Equal(t, http.StatusBadRequest, e.refresh(rt0).Code) // reuse: family revoked
 	callProtected(t, auth, r1.AccessToken, http.StatusUnauthorized)
+	callProtected(t, auth, r2.AccessToken, http.StatusUnauthorized)
 
 	r := e.refreshOK(e.grant(clientA, testScope)) // another family is unaffected
 	callProtected(t, auth, r.AccessToken, http.StatusOK)

@@ -22,6 +22,11 @@ const (
 	TokenTypeHintRefreshToken = "refresh_token"
 )
 
+// AuditIntrospectionRefused: an authenticated client that is not allowed
+// to introspect (IntrospectionConfig.AllowedClients) called the
+// introspection endpoint; it was answered 403 unauthorized_client.
+const AuditIntrospectionRefused = "introspection_refused_client_not_allowed"
+
 // DefaultIntrospectionScope is the scope a bearer token must hold to call
 // the introspection endpoint when IntrospectionConfig.BearerScope is empty.
 const DefaultIntrospectionScope = "introspect"
@@ -48,15 +53,25 @@ type IntrospectionConfig struct {
 
 	// Clients authenticates callers that are clients: a
 	// *ClientAuthenticator or any value with its Authenticate method.
-	// Only confidential clients may introspect; a public client is
-	// refused with invalid_client. Zero value: only bearer callers.
+	// Only confidential clients may introspect, and only those
+	// AllowedClients names (or any, with AllowAnyConfidentialClient); a
+	// public client is refused with invalid_client. Zero value: only
+	// bearer callers.
 	Clients clientAuthenticator
-	// AllowedClients, if not empty, lists the client IDs that may
-	// introspect (for example the resource servers); other authenticated
-	// clients are refused with 403 unauthorized_client. Zero value: every
-	// confidential client may introspect any token of this server (SMART:
-	// resource servers introspect tokens issued to any app).
+	// AllowedClients lists the client IDs that may introspect by client
+	// authentication: the resource servers. Other authenticated clients
+	// are refused with 403 unauthorized_client. RFC 7662 §4: an
+	// introspection answer tells who a token belongs to and what it
+	// grants, so the endpoint must not answer every client that can
+	// authenticate — an app could otherwise probe tokens it was never
+	// given. Zero value: no client may introspect (Clients must then be
+	// nil, or AllowAnyConfidentialClient set).
 	AllowedClients []string
+	// AllowAnyConfidentialClient lets every confidential client introspect
+	// any token of this server, the behaviour of earlier versions. Use it
+	// only when every confidential client is a trusted resource server
+	// (RFC 7662 §4). It cannot be combined with AllowedClients.
+	AllowAnyConfidentialClient bool
 
 	// BearerVerifier verifies the bearer tokens of callers that send
 	// Authorization: Bearer (SMART App Launch, "Token Introspection":
@@ -71,6 +86,11 @@ type IntrospectionConfig struct {
 	// Authorization header is then client authentication (HTTP Basic).
 	DisableBearer bool
 
+	// StoreTimeout bounds each call to Store; a store that fails or does
+	// not answer in time gets the request answered with 503
+	// temporarily_unavailable and Retry-After. Zero value:
+	// DefaultStoreTimeout (5 s).
+	StoreTimeout time.Duration
 	// MaxBodySize caps the request body. Zero value: DefaultMaxBodySize.
 	MaxBodySize int64
 	// MaxTokenSize caps the introspected token; a longer one is inactive
@@ -97,10 +117,11 @@ type IntrospectionConfig struct {
 // A request is a POST with form-encoded parameters token (required) and
 // token_type_hint (optional, "access_token" or "refresh_token"; only the
 // order of the lookups depends on it, and an unknown value is ignored).
-// The caller authenticates either as a confidential client (Clients) or
-// with a bearer token holding BearerScope; failures are answered with 401
-// invalid_client, or 401 invalid_token (403 insufficient_scope) and a
-// WWW-Authenticate: Bearer challenge.
+// The caller authenticates either as a confidential client (Clients) that
+// is allowed to introspect (AllowedClients), or with a bearer token holding
+// BearerScope; failures are answered with 401 invalid_client (403
+// unauthorized_client for a client not allowed), or 401 invalid_token (403
+// insufficient_scope) and a WWW-Authenticate: Bearer challenge.
 //
 // The answer is 200 with Cache-Control: no-store. A token that is not
 // active — unknown, malformed, expired, revoked, already rotated (refresh
@@ -110,11 +131,13 @@ type IntrospectionConfig struct {
 // "refresh_token"), exp, iat, sub, iss, aud and jti (access tokens),
 // fhirUser and every launch context parameter (patient, encounter,
 // fhirContext, need_patient_banner, smart_style_url, intent, tenant). A
-// failing store is answered with 500 server_error, never with a guess.
+// store that fails, or does not answer within StoreTimeout, is answered
+// with 503 temporarily_unavailable and Retry-After: 1, never with a guess.
 type IntrospectionHandler struct {
 	endpointBase
 	issuer         string
 	allowedClients []string
+	allowAny       bool
 	bearer         middleware.TokenVerifier // nil: bearer callers refused
 	bearerScope    string
 	handler        http.Handler
@@ -134,8 +157,13 @@ func NewIntrospectionHandler(cfg IntrospectionConfig) (*IntrospectionHandler, er
 		return nil, errors.New("authserver: IntrospectionConfig.Keys is required")
 	case cfg.Clients == nil && cfg.DisableBearer:
 		return nil, errors.New("authserver: IntrospectionConfig needs Clients or bearer authentication")
-	case cfg.MaxBodySize < 0, cfg.MaxTokenSize < 0:
-		return nil, errors.New("authserver: IntrospectionConfig sizes must not be negative")
+	case cfg.AllowAnyConfidentialClient && len(cfg.AllowedClients) > 0:
+		return nil, errors.New("authserver: IntrospectionConfig: AllowedClients and AllowAnyConfidentialClient exclude each other")
+	case cfg.Clients != nil && len(cfg.AllowedClients) == 0 && !cfg.AllowAnyConfidentialClient:
+		return nil, errors.New("authserver: IntrospectionConfig.Clients is set but no client may introspect: " +
+			"list the resource servers in AllowedClients (or set AllowAnyConfidentialClient)")
+	case cfg.MaxBodySize < 0, cfg.MaxTokenSize < 0, cfg.StoreTimeout < 0:
+		return nil, errors.New("authserver: IntrospectionConfig sizes and timeouts must not be negative")
 	}
 	bearerScope := cfg.BearerScope
 	if bearerScope == "" {
@@ -145,8 +173,9 @@ func NewIntrospectionHandler(cfg IntrospectionConfig) (*IntrospectionHandler, er
 		return nil, errors.New("authserver: IntrospectionConfig.BearerScope must be a single scope token")
 	}
 	base, err := newEndpointBase(endpointConfig{
-		issuer: cfg.Issuer, audience: cfg.Audience, store: cfg.Store, keys: cfg.Keys, clients: cfg.Clients,
-		maxBody: cfg.MaxBodySize, maxToken: cfg.MaxTokenSize, audit: cfg.Audit, logger: cfg.Logger, now: cfg.Now,
+		issuer: cfg.Issuer, audience: cfg.Audience, store: cfg.Store, storeTimeout: cfg.StoreTimeout,
+		keys: cfg.Keys, clients: cfg.Clients, maxBody: cfg.MaxBodySize, maxToken: cfg.MaxTokenSize,
+		audit: cfg.Audit, logger: cfg.Logger, now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -155,6 +184,7 @@ func NewIntrospectionHandler(cfg IntrospectionConfig) (*IntrospectionHandler, er
 		endpointBase:   base,
 		issuer:         cfg.Issuer,
 		allowedClients: slices.Clone(cfg.AllowedClients),
+		allowAny:       cfg.AllowAnyConfidentialClient,
 		bearerScope:    bearerScope,
 	}
 	if !cfg.DisableBearer {
@@ -189,7 +219,11 @@ func (h *IntrospectionHandler) serveIntrospection(w http.ResponseWriter, r *http
 	resp, err := h.Introspect(ctx, token, form.Get("token_type_hint"))
 	if err != nil {
 		h.logger.ErrorContext(ctx, "authserver: introspection failed", slog.Any("error", err))
-		WriteError(w, errServer(err))
+		if storeUnavailable(err) {
+			WriteError(w, errUnavailable("the token could not be looked up; retry later", err))
+		} else {
+			WriteError(w, errServer(err))
+		}
 		return
 	}
 	writeIntrospectionResponse(w, resp)
@@ -228,7 +262,8 @@ func (h *IntrospectionHandler) authorizeCaller(ctx context.Context, w http.Respo
 		WriteError(w, &Error{Status: http.StatusUnauthorized, Code: CodeInvalidClient,
 			Description: "only confidential clients may introspect tokens"})
 		return false
-	case len(h.allowedClients) > 0 && !slices.Contains(h.allowedClients, client.ID):
+	case !h.allowAny && !slices.Contains(h.allowedClients, client.ID):
+		h.audit(ctx, AuditEvent{Kind: AuditIntrospectionRefused, ClientID: client.ID, Time: h.now()})
 		WriteError(w, &Error{Status: http.StatusForbidden, Code: CodeUnauthorizedClient,
 			Description: "the client is not allowed to introspect tokens"})
 		return false
@@ -242,8 +277,7 @@ func (h *IntrospectionHandler) authorizeBearer(ctx context.Context, w http.Respo
 	switch {
 	case errors.Is(err, middleware.ErrVerifierUnavailable):
 		h.logger.ErrorContext(ctx, "authserver: bearer verification unavailable", slog.Any("error", err))
-		WriteError(w, &Error{Status: http.StatusServiceUnavailable, Code: CodeServerError,
-			Description: "the caller's token could not be verified", Err: err})
+		WriteError(w, errUnavailable("the caller's token could not be verified; retry later", err))
 		return false
 	case err != nil || lc == nil:
 		writeBearerChallenge(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid", "")
@@ -375,7 +409,7 @@ func (h *IntrospectionHandler) verifyLiveAccessToken(ctx context.Context, token 
 	case tokenstore.IsRecordError(err):
 		return nil, middleware.ErrTokenRevoked
 	case err != nil:
-		return nil, fmt.Errorf("%w: grant lookup: %w", middleware.ErrVerifierUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", middleware.ErrVerifierUnavailable, storeFailure("grant lookup", err))
 	case g.Revoked || !h.now().Before(g.ExpiresAt):
 		return nil, middleware.ErrTokenRevoked
 	}
@@ -385,12 +419,12 @@ func (h *IntrospectionHandler) verifyLiveAccessToken(ctx context.Context, token 
 // introspectRefresh returns the response for an active refresh token, or
 // nil.
 func (h *IntrospectionHandler) introspectRefresh(ctx context.Context, token string) (*IntrospectionResponse, error) {
-	g, rt, err := h.store.LookupToken(ctx, tokenstore.HashToken(token))
+	g, rt, err := h.store.LookupToken(ctx, tokenstore.ParseRefreshToken(token))
 	switch {
 	case tokenstore.IsRecordError(err):
 		return nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("authserver: refresh token lookup: %w", err)
+		return nil, storeFailure("refresh token lookup", err)
 	case rt.Check(g, h.now()) != nil:
 		return nil, nil
 	}

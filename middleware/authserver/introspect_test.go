@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,28 +34,62 @@ const (
 // errFaultyStoreDown is the failure of a faultyStore.
 var errFaultyStoreDown = errors.New("test store down")
 
-// faultyStore is a Store whose reads and revocations fail while down is set.
+// faultyStore is a Store whose reads and revocations fail while down is
+// set, and hang, ignoring their context, between block and unblock.
 type faultyStore struct {
 	tokenstore.Store
 	down atomic.Bool
+
+	mu      sync.Mutex
+	blocked chan struct{} // closed by unblock; nil: not blocked
 }
 
-func (s *faultyStore) LookupToken(ctx context.Context, h tokenstore.Hash) (tokenstore.Grant, tokenstore.RefreshToken, error) {
-	if s.down.Load() {
+// block makes the next reads and revocations hang until unblock.
+func (s *faultyStore) block() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.blocked == nil {
+		s.blocked = make(chan struct{})
+	}
+}
+
+// unblock releases the hanging calls.
+func (s *faultyStore) unblock() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.blocked != nil {
+		close(s.blocked)
+		s.blocked = nil
+	}
+}
+
+// fault hangs while the store is blocked, and reports whether it is down.
+func (s *faultyStore) fault() bool {
+	s.mu.Lock()
+	ch := s.blocked
+	s.mu.Unlock()
+	if ch != nil {
+		<-ch
+	}
+	return s.down.Load()
+}
+
+func (s *faultyStore) LookupToken(ctx context.Context, h tokenstore.TokenRef) (tokenstore.Grant, tokenstore.RefreshToken, error) {
+	if s.fault() {
 		return tokenstore.Grant{}, tokenstore.RefreshToken{}, errFaultyStoreDown
 	}
 	return s.Store.LookupToken(ctx, h)
 }
 
 func (s *faultyStore) Grant(ctx context.Context, id string) (tokenstore.Grant, error) {
-	if s.down.Load() {
+	if s.fault() {
 		return tokenstore.Grant{}, errFaultyStoreDown
 	}
 	return s.Store.Grant(ctx, id)
 }
 
 func (s *faultyStore) RevokeGrant(ctx context.Context, id string, now time.Time) error {
-	if s.down.Load() {
+	if s.fault() {
 		return errFaultyStoreDown
 	}
 	return s.Store.RevokeGrant(ctx, id, now)
@@ -81,7 +116,8 @@ func newEndpointsEnv(t testing.TB, ixMod func(*authserver.IntrospectionConfig), 
 	clients := testClients(t, x.store, x.clock.Now)
 	ixCfg := authserver.IntrospectionConfig{
 		Issuer: testIssuer, Audience: testAudience, Store: x.store, Keys: x.keys, Clients: clients,
-		Audit: x.audit.record, Logger: slog.New(slog.DiscardHandler), Now: x.clock.Now,
+		AllowedClients: []string{clientA, clientB, clientPost},
+		Audit:          x.audit.record, Logger: slog.New(slog.DiscardHandler), Now: x.clock.Now,
 	}
 	if ixMod != nil {
 		ixMod(&ixCfg)
@@ -305,9 +341,11 @@ func TestIntrospectRevokedGrant(t *testing.T) {
 func TestIntrospectReuseRevokesFamily(t *testing.T) {
 	x := newEndpointsEnv(t, nil, nil)
 	usedRT, tr, _ := x.launchGrant(t, clientA, clientASecret, testScope)
+	tr2 := x.refreshOK(tr.RefreshToken)
 	require.Equal(t, http.StatusBadRequest, x.refresh(usedRT).Code) // reuse: family revoked
-	assert.Equal(t, bodyInactive, x.introspectToken(t, tr.RefreshToken, ""))
-	assert.Equal(t, bodyInactive, x.introspectToken(t, tr.AccessToken, ""))
+	for _, tok := range []string{tr.RefreshToken, tr.AccessToken, tr2.RefreshToken, tr2.AccessToken} {
+		assert.Equal(t, bodyInactive, x.introspectToken(t, tok, ""))
+	}
 }
 
 func TestIntrospectFollowsKeyRotation(t *testing.T) {
@@ -406,6 +444,22 @@ func TestIntrospectCallerPolicies(t *testing.T) {
 		rec = x.introspect(form, basic(clientA, clientASecret))
 		assert.Equal(t, http.StatusForbidden, rec.Code)
 		assert.Equal(t, `{"error":"unauthorized_client","error_description":"the client is not allowed to introspect tokens"}`+"\n", rec.Body.String())
+		last := x.audit.events[len(x.audit.events)-1]
+		assert.Equal(t, authserver.AuditEvent{Kind: authserver.AuditIntrospectionRefused, ClientID: clientA, Time: testStart}, last)
+	})
+	t.Run("any confidential client", func(t *testing.T) {
+		x := newEndpointsEnv(t, func(c *authserver.IntrospectionConfig) {
+			c.AllowedClients, c.AllowAnyConfidentialClient = nil, true
+		}, nil)
+		rt := x.grant(clientA, testScope)
+		form := url.Values{"token": {rt}}
+		for _, auth := range []func(*http.Request){basic(clientA, clientASecret), basic(clientB, clientBSecret)} {
+			rec := x.introspect(form, auth)
+			assert.Equal(t, http.StatusOK, rec.Code)
+			assert.Contains(t, rec.Body.String(), `"active":true`)
+		}
+		rec := x.introspect(url.Values{"token": {rt}, "client_id": {clientPublic}}, func(*http.Request) {})
+		assert.Equal(t, http.StatusUnauthorized, rec.Code)
 	})
 	t.Run("bearer disabled", func(t *testing.T) {
 		x := newEndpointsEnv(t, func(c *authserver.IntrospectionConfig) { c.DisableBearer = true }, nil)
@@ -448,7 +502,8 @@ func TestIntrospectCallerPolicies(t *testing.T) {
 		unavailable.Store(true)
 		rec = x.introspect(form, header("Authorization", "Bearer resource-server-token"))
 		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-		assert.Equal(t, `{"error":"server_error","error_description":"the caller's token could not be verified"}`+"\n", rec.Body.String())
+		assert.Equal(t, "1", rec.Header().Get("Retry-After"))
+		assert.Equal(t, `{"error":"temporarily_unavailable","error_description":"the caller's token could not be verified; retry later"}`+"\n", rec.Body.String())
 	})
 }
 
@@ -489,14 +544,31 @@ func TestIntrospectRequestRules(t *testing.T) {
 	}
 }
 
+// TestIntrospectStoreFailure: a failing store, or one that does not answer
+// within StoreTimeout (even ignoring its context), is answered 503 with
+// Retry-After, never with a guess.
 func TestIntrospectStoreFailure(t *testing.T) {
-	x := newEndpointsEnv(t, nil, nil)
-	_, tr, _ := x.launchGrant(t, clientA, clientASecret, testScope)
-	x.faulty.down.Store(true)
-	for _, tok := range []string{tr.AccessToken, tr.RefreshToken, "unknown"} {
-		rec := x.introspect(url.Values{"token": {tok}})
-		assert.Equal(t, http.StatusInternalServerError, rec.Code)
-		assert.Equal(t, bodyServerError, rec.Body.String())
+	const body = `{"error":"temporarily_unavailable","error_description":"the token could not be looked up; retry later"}` + "\n"
+	for _, mode := range []string{"failing", "silent"} {
+		t.Run(mode, func(t *testing.T) {
+			x := newEndpointsEnv(t, func(c *authserver.IntrospectionConfig) { c.StoreTimeout = 20 * time.Millisecond }, nil)
+			_, tr, _ := x.launchGrant(t, clientA, clientASecret, testScope)
+			if mode == "failing" {
+				x.faulty.down.Store(true)
+			} else {
+				x.faulty.block()
+			}
+			for _, tok := range []string{tr.AccessToken, tr.RefreshToken, "unknown"} {
+				rec := x.introspect(url.Values{"token": {tok}})
+				assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+				assert.Equal(t, body, rec.Body.String())
+				assert.Equal(t, "1", rec.Header().Get("Retry-After"))
+				assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+			}
+			x.faulty.down.Store(false)
+			x.faulty.unblock()
+			assert.Contains(t, x.introspectToken(t, tr.RefreshToken, ""), `"active":true`)
+		})
 	}
 }
 
@@ -521,15 +593,27 @@ func TestIntrospectCORS(t *testing.T) {
 func TestNewIntrospectionHandlerConfig(t *testing.T) {
 	x := newEndpointsEnv(t, nil, nil)
 	valid := authserver.IntrospectionConfig{Issuer: testIssuer, Audience: testAudience, Store: x.store, Keys: x.keys,
-		Clients: testClients(t, x.store, x.clock.Now)}
+		Clients: testClients(t, x.store, x.clock.Now), AllowedClients: []string{clientB}}
 	_, err := authserver.NewIntrospectionHandler(valid)
 	require.NoError(t, err)
+	for _, ok := range []func(*authserver.IntrospectionConfig){
+		func(c *authserver.IntrospectionConfig) { c.AllowedClients, c.AllowAnyConfidentialClient = nil, true },
+		func(c *authserver.IntrospectionConfig) { c.AllowedClients, c.Clients = nil, nil }, // bearer callers only
+	} {
+		cfg := valid
+		ok(&cfg)
+		_, err := authserver.NewIntrospectionHandler(cfg)
+		require.NoError(t, err)
+	}
 	for name, mod := range map[string]func(*authserver.IntrospectionConfig){
 		"no issuer":                  func(c *authserver.IntrospectionConfig) { c.Issuer = "" },
 		"no audience":                func(c *authserver.IntrospectionConfig) { c.Audience = "" },
 		"no store":                   func(c *authserver.IntrospectionConfig) { c.Store = nil },
 		"no keys":                    func(c *authserver.IntrospectionConfig) { c.Keys = nil },
 		"no way to authenticate":     func(c *authserver.IntrospectionConfig) { c.Clients = nil; c.DisableBearer = true },
+		"clients but none allowed":   func(c *authserver.IntrospectionConfig) { c.AllowedClients = nil },
+		"allowed and any":            func(c *authserver.IntrospectionConfig) { c.AllowAnyConfidentialClient = true },
+		"negative store timeout":     func(c *authserver.IntrospectionConfig) { c.StoreTimeout = -1 },
 		"negative body size":         func(c *authserver.IntrospectionConfig) { c.MaxBodySize = -1 },
 		"negative token size":        func(c *authserver.IntrospectionConfig) { c.MaxTokenSize = -1 },
 		"bearer scope with space":    func(c *authserver.IntrospectionConfig) { c.BearerScope = "a b" },

@@ -42,6 +42,11 @@ type RevocationConfig struct {
 	// revoke tokens it holds).
 	Clients clientAuthenticator
 
+	// StoreTimeout bounds each call to Store; a store that fails or does
+	// not answer in time gets the request answered with 503
+	// temporarily_unavailable and Retry-After. Zero value:
+	// DefaultStoreTimeout (5 s).
+	StoreTimeout time.Duration
 	// MaxBodySize caps the request body. Zero value: DefaultMaxBodySize.
 	MaxBodySize int64
 	// MaxTokenSize caps the presented token; a longer one is treated as
@@ -82,8 +87,9 @@ type RevocationConfig struct {
 // (RFC 7009 §2.2), and when it belongs to another client: then nothing is
 // revoked, but the client cannot tell a foreign token from an invalid one.
 // unsupported_token_type is never answered: both token types are
-// supported. A failing store is answered with 503 server_error, which
-// tells the client that the token may still be valid and to retry later
+// supported. A store that fails, or does not answer within StoreTimeout, is
+// answered with 503 temporarily_unavailable and Retry-After: 1, which tells
+// the client that the token may still be valid and to retry later
 // (RFC 7009 §2.2.1).
 type RevocationHandler struct {
 	endpointBase
@@ -103,12 +109,13 @@ func NewRevocationHandler(cfg RevocationConfig) (*RevocationHandler, error) {
 		return nil, errors.New("authserver: RevocationConfig.Keys is required")
 	case cfg.Clients == nil:
 		return nil, errors.New("authserver: RevocationConfig.Clients is required")
-	case cfg.MaxBodySize < 0, cfg.MaxTokenSize < 0:
-		return nil, errors.New("authserver: RevocationConfig sizes must not be negative")
+	case cfg.MaxBodySize < 0, cfg.MaxTokenSize < 0, cfg.StoreTimeout < 0:
+		return nil, errors.New("authserver: RevocationConfig sizes and timeouts must not be negative")
 	}
 	base, err := newEndpointBase(endpointConfig{
-		issuer: cfg.Issuer, audience: cfg.Audience, store: cfg.Store, keys: cfg.Keys, clients: cfg.Clients,
-		maxBody: cfg.MaxBodySize, maxToken: cfg.MaxTokenSize, audit: cfg.Audit, logger: cfg.Logger, now: cfg.Now,
+		issuer: cfg.Issuer, audience: cfg.Audience, store: cfg.Store, storeTimeout: cfg.StoreTimeout,
+		keys: cfg.Keys, clients: cfg.Clients, maxBody: cfg.MaxBodySize, maxToken: cfg.MaxTokenSize,
+		audit: cfg.Audit, logger: cfg.Logger, now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -148,8 +155,7 @@ func (h *RevocationHandler) serveRevocation(w http.ResponseWriter, r *http.Reque
 	}
 	if err := h.Revoke(ctx, client.ID, token, form.Get("token_type_hint")); err != nil {
 		h.logger.ErrorContext(ctx, "authserver: revocation failed", slog.Any("error", err))
-		WriteError(w, &Error{Status: http.StatusServiceUnavailable, Code: CodeServerError,
-			Description: "the token could not be revoked; retry later", Err: err})
+		WriteError(w, errUnavailable("the token could not be revoked; retry later", err))
 		return
 	}
 	hdr := w.Header()
@@ -194,7 +200,7 @@ func (h *RevocationHandler) Revoke(ctx context.Context, clientID, token, hint st
 			return nil
 		}
 		if err := h.store.RevokeGrant(ctx, grantID, h.now()); err != nil && !errors.Is(err, tokenstore.ErrNotFound) {
-			return err
+			return storeFailure("revoking the grant", err)
 		}
 		h.audit(ctx, AuditEvent{Kind: AuditTokenRevoked, ClientID: clientID, GrantID: grantID, Reason: kinds[i], Time: h.now()})
 		return nil
@@ -206,12 +212,12 @@ func (h *RevocationHandler) Revoke(ctx context.Context, clientID, token, hint st
 // if the token is unknown. A used, expired or revoked token still names
 // its grant: revoking it ends the family all the same.
 func (h *RevocationHandler) refreshGrant(ctx context.Context, token string) (grantID, owner string, err error) {
-	g, _, err := h.store.LookupToken(ctx, tokenstore.HashToken(token))
+	g, _, err := h.store.LookupToken(ctx, tokenstore.ParseRefreshToken(token))
 	switch {
 	case tokenstore.IsRecordError(err):
 		return "", "", nil
 	case err != nil:
-		return "", "", err
+		return "", "", storeFailure("refresh token lookup", err)
 	}
 	return g.ID, g.ClientID, nil
 }

@@ -42,7 +42,7 @@ func (x *endpointsEnv) requireFamilyRevoked(t testing.TB, tr authserver.TokenRes
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
 	assert.Equal(t, bodyInvalidGrant, rec.Body.String())
 	_, err := x.store.Rotate(context.Background(), tokenstore.RotateRequest{
-		Presented: tokenstore.HashToken(tr.RefreshToken), Next: tokenstore.HashToken("next"), ClientID: clientA, Now: x.clock.Now(),
+		Presented: tokenstore.ParseRefreshToken(tr.RefreshToken), Next: tokenstore.HashToken("next"), ClientID: clientA, Now: x.clock.Now(),
 	})
 	assert.ErrorIs(t, err, tokenstore.ErrRevoked)
 	assert.Equal(t, bodyInactive, x.introspectToken(t, tr.AccessToken, ""))
@@ -182,18 +182,28 @@ func TestRevokeRequestRules(t *testing.T) {
 }
 
 func TestRevokeStoreFailure(t *testing.T) {
-	const body = `{"error":"server_error","error_description":"the token could not be revoked; retry later"}` + "\n"
-	x := newEndpointsEnv(t, nil, nil)
-	_, tr, _ := x.launchGrant(t, clientA, clientASecret, testScope)
-	x.faulty.down.Store(true)
-	for _, tok := range []string{tr.RefreshToken, tr.AccessToken, "unknown"} {
-		rec := x.revoke(url.Values{"token": {tok}})
-		assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-		assert.Equal(t, body, rec.Body.String())
-		assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+	const body = `{"error":"temporarily_unavailable","error_description":"the token could not be revoked; retry later"}` + "\n"
+	for _, mode := range []string{"failing", "silent"} {
+		t.Run(mode, func(t *testing.T) {
+			x := newEndpointsEnv(t, nil, func(c *authserver.RevocationConfig) { c.StoreTimeout = 20 * time.Millisecond })
+			_, tr, _ := x.launchGrant(t, clientA, clientASecret, testScope)
+			if mode == "failing" {
+				x.faulty.down.Store(true)
+			} else {
+				x.faulty.block()
+			}
+			for _, tok := range []string{tr.RefreshToken, tr.AccessToken, "unknown"} {
+				rec := x.revoke(url.Values{"token": {tok}})
+				assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+				assert.Equal(t, body, rec.Body.String())
+				assert.Equal(t, "1", rec.Header().Get("Retry-After"))
+				assert.Equal(t, "no-store", rec.Header().Get("Cache-Control"))
+			}
+			x.faulty.down.Store(false)
+			x.faulty.unblock()
+			assert.Contains(t, x.introspectToken(t, tr.RefreshToken, ""), `"active":true`)
+		})
 	}
-	x.faulty.down.Store(false)
-	assert.Contains(t, x.introspectToken(t, tr.RefreshToken, ""), `"active":true`)
 }
 
 func TestRevokeCORS(t *testing.T) {

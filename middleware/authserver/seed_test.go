@@ -146,7 +146,10 @@ func TestSeedRefreshExchange(t *testing.T) {
 		assert.Equal(t, true, at["need_patient_banner"])
 		assert.Equal(t, "my-app", at["client_id"])
 
-		// The seed's token has been consumed.
+		// The seed's token has been consumed: once its successor is used
+		// too, presenting it again is reuse.
+		rec = e.post(refreshForm(got["refresh_token"].(string)), header("Authorization", seed.authorization))
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 		rec = send(e, seed.authorization)
 		assert.Equal(t, http.StatusBadRequest, rec.Code)
 		assert.Equal(t, bodyInvalidGrant, rec.Body.String())

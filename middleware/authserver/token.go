@@ -30,6 +30,29 @@ const (
 	DefaultOnlineAbsolute = 8 * time.Hour
 )
 
+// Retry window of refresh-token rotation (TokenConfig.RetryWindow).
+const (
+	// DefaultRetryWindow is how long after a refresh token was first
+	// accepted its client may present it again as a retry — because the
+	// answer was lost, or was a 5xx after the store had rotated the token —
+	// and get new tokens instead of having the family revoked for reuse:
+	// 30 seconds.
+	//
+	// The trade-off: a thief who presents a stolen, just-used refresh token
+	// with the client's credentials within the window gets one access token
+	// (and a refresh token that supersedes the client's). The family is not
+	// forked, though: the token the legitimate client received is now dead,
+	// so its next refresh is detected as reuse and revokes the whole family,
+	// the thief's token included. A public client's retry needs no
+	// credentials beyond the token, so the window matters most for them;
+	// set TokenConfig.RetryWindow negative to turn retries off (every
+	// second presentation is then reuse, RFC 9700 §4.14.2, and a lost
+	// answer costs the client its grant).
+	DefaultRetryWindow = 30 * time.Second
+	// MaxRetryWindow is the largest TokenConfig.RetryWindow accepted.
+	MaxRetryWindow = time.Minute
+)
+
 // clientAuthenticator authenticates the client of a token request. The
 // *ClientAuthenticator of this package implements it; errors are *Error
 // (invalid_client, 401) for a client that failed to authenticate.
@@ -75,11 +98,20 @@ type TokenConfig struct {
 	// (online_access). Zero fields: DefaultOnlineIdle,
 	// DefaultOnlineAbsolute.
 	OnlineLifetime Lifetime
-	// GracePeriod lets a client present a refresh token again shortly
-	// after it was rotated (a lost response) and get new tokens, instead
-	// of the whole family being revoked for reuse. Zero value: 0, every
-	// second presentation is reuse (RFC 9700 §4.14.2).
-	GracePeriod time.Duration
+	// RetryWindow is how long after a refresh token was first accepted
+	// (measured by the store, see tokenstore.RotateRequest.RetryWindow) its
+	// client may present it again as a retry and get new tokens: the
+	// successor issued before is then superseded, so the family never
+	// forks. Zero value: DefaultRetryWindow (30 s; read its trade-off).
+	// Negative: no retry, every second presentation is reuse and revokes
+	// the family. At most MaxRetryWindow. Keep it above StoreTimeout plus
+	// the clients' retry delay, so that the retry of a request answered
+	// 503 falls inside it.
+	RetryWindow time.Duration
+	// StoreTimeout bounds each call to Store; a call that has not
+	// answered by then is answered 503 temporarily_unavailable (see
+	// TokenHandler). Zero value: DefaultStoreTimeout (5 s).
+	StoreTimeout time.Duration
 
 	// MaxBodySize caps the request body. Zero value: DefaultMaxBodySize.
 	MaxBodySize int64
@@ -148,14 +180,26 @@ type TokenResponse struct {
 // POST requests with form-encoded parameters, authenticates the client and
 // dispatches on grant_type; refresh_token (RFC 6749 §6, SMART App Launch
 // "Refresh access token") is built in.
+//
+// Every store call runs under a deadline (TokenConfig.StoreTimeout). A
+// store that fails, or does not answer in time, gets the request answered
+// with 503 temporarily_unavailable and Retry-After: 1 — even a store that
+// ignores its context: the handler stops waiting at the deadline and the
+// call may finish in the background. Nothing is lost then: if the
+// rotation did reach the store, the client's retry with the same refresh
+// token is accepted by the retry rule (TokenConfig.RetryWindow); if it did
+// not, the retry is a first presentation. Faults of the server itself (a
+// token that cannot be signed, a misbehaving GrantHandler) are answered
+// with 500 server_error; after a rotation, the client's retry works there
+// too.
 type TokenHandler struct {
 	issuer, audience string
-	store            tokenstore.Store
+	store            tokenstore.Store // under the StoreTimeout deadline
 	clients          clientAuthenticator
 	signer           *KeySet
 	accessLifetime   time.Duration
 	offline, online  Lifetime
-	grace            time.Duration
+	retryWindow      time.Duration // 0: no retry
 	maxBody          int64
 	grants           map[string]GrantHandler
 	audit            AuditFunc
@@ -177,13 +221,22 @@ func NewTokenHandler(cfg TokenConfig) (*TokenHandler, error) {
 		return nil, errors.New("authserver: TokenConfig.Clients is required")
 	case cfg.Signer == nil:
 		return nil, errors.New("authserver: TokenConfig.Signer is required")
-	case cfg.AccessTokenLifetime < 0, cfg.GracePeriod < 0, cfg.MaxBodySize < 0:
+	case cfg.AccessTokenLifetime < 0, cfg.StoreTimeout < 0, cfg.MaxBodySize < 0:
 		return nil, errors.New("authserver: TokenConfig durations and sizes must not be negative")
+	case cfg.RetryWindow > MaxRetryWindow:
+		return nil, fmt.Errorf("authserver: TokenConfig.RetryWindow must not exceed %v", MaxRetryWindow)
+	}
+	retryWindow := cfg.RetryWindow
+	switch {
+	case retryWindow == 0:
+		retryWindow = DefaultRetryWindow
+	case retryWindow < 0:
+		retryWindow = 0 // tokenstore: zero means no retry
 	}
 	h := &TokenHandler{
 		issuer:         cfg.Issuer,
 		audience:       cfg.Audience,
-		store:          cfg.Store,
+		store:          deadlineStore{cfg.Store, storeTimeout(cfg.StoreTimeout)},
 		clients:        cfg.Clients,
 		signer:         cfg.Signer,
 		accessLifetime: orDuration(cfg.AccessTokenLifetime, DefaultAccessTokenLifetime),
@@ -195,12 +248,12 @@ func NewTokenHandler(cfg TokenConfig) (*TokenHandler, error) {
 			Idle:     orDuration(cfg.OnlineLifetime.Idle, DefaultOnlineIdle),
 			Absolute: orDuration(cfg.OnlineLifetime.Absolute, DefaultOnlineAbsolute),
 		},
-		grace:   cfg.GracePeriod,
-		maxBody: cfg.MaxBodySize,
-		grants:  make(map[string]GrantHandler),
-		audit:   cfg.Audit,
-		logger:  cfg.Logger,
-		now:     cfg.Now,
+		retryWindow: retryWindow,
+		maxBody:     cfg.MaxBodySize,
+		grants:      make(map[string]GrantHandler),
+		audit:       cfg.Audit,
+		logger:      cfg.Logger,
+		now:         cfg.Now,
 	}
 	if h.logger == nil {
 		h.logger = slog.Default()
@@ -300,11 +353,6 @@ func (h *TokenHandler) asOAuthError(ctx context.Context, err error) *Error {
 	}
 	h.logger.ErrorContext(ctx, "authserver: token request failed", slog.Any("error", err))
 	return errServer(err)
-}
-
-func errServer(cause error) *Error {
-	return &Error{Status: http.StatusInternalServerError, Code: CodeServerError,
-		Description: "the authorization server could not handle the request", Err: cause}
 }
 
 // writeTokenResponse writes a successful token response, never cached.

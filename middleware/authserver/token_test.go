@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -226,7 +227,7 @@ func TestClientAuthenticationMethods(t *testing.T) {
 				assert.Equal(t, authserver.CodeInvalidClient, errorCode(t, rec))
 				assert.Equal(t, []string{authserver.AuditGrantCreated, authserver.AuditClientAuthFailed}, e.audit.kinds())
 				// The token was not consumed.
-				_, tok, err := e.store.LookupToken(context.Background(), tokenstore.HashToken(rt))
+				_, tok, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(rt))
 				require.NoError(t, err)
 				assert.True(t, tok.UsedAt.IsZero())
 			}
@@ -234,34 +235,42 @@ func TestClientAuthenticationMethods(t *testing.T) {
 	}
 }
 
-// TestRefreshRotationAndReuse: each refresh rotates; replaying RT(n-1)
-// after RT(n) was issued revokes the family, so RT(n) fails too.
+// TestRefreshRotationAndReuse: each refresh rotates; replaying RT(n-2)
+// after RT(n-1) was used revokes the family, so RT(n) fails too. Every
+// refresh token issued names its grant.
 func TestRefreshRotationAndReuse(t *testing.T) {
-	e := newEnv(t, nil)
-	rt0 := e.grant(clientA, testScope)
-	r1 := e.refreshOK(rt0)
-	require.NotEqual(t, rt0, r1.RefreshToken)
-	require.Len(t, r1.RefreshToken, 43)
-	e.clock.Advance(time.Minute)
-	r2 := e.refreshOK(r1.RefreshToken)
-	require.NotEqual(t, r1.RefreshToken, r2.RefreshToken)
+	for _, window := range []time.Duration{0, -1} {
+		t.Run(fmt.Sprintf("RetryWindow %v", window), func(t *testing.T) {
+			e := newEnv(t, func(c *authserver.TokenConfig) { c.RetryWindow = window })
+			rt0, grantID, err := e.h.CreateGrant(context.Background(), authserver.NewGrant{ClientID: clientA, Scope: testScope})
+			require.NoError(t, err)
+			assert.Equal(t, grantID, tokenstore.ParseRefreshToken(rt0).GrantID)
+			r1 := e.refreshOK(rt0)
+			require.NotEqual(t, rt0, r1.RefreshToken)
+			require.Len(t, r1.RefreshToken, 74) // 43 random characters, '.', the grant ID (NewID) in base64url
+			assert.Equal(t, grantID, tokenstore.ParseRefreshToken(r1.RefreshToken).GrantID)
+			e.clock.Advance(time.Minute)
+			r2 := e.refreshOK(r1.RefreshToken)
+			require.NotEqual(t, r1.RefreshToken, r2.RefreshToken)
 
-	rec := e.refresh(r1.RefreshToken) // RT(n-1) replayed
-	require.Equal(t, 400, rec.Code)
-	assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+			rec := e.refresh(rt0) // RT(n-2) replayed
+			require.Equal(t, 400, rec.Code)
+			assert.Equal(t, bodyInvalidGrant, rec.Body.String())
 
-	rec = e.refresh(r2.RefreshToken) // RT(n): the family is revoked
-	require.Equal(t, 400, rec.Code)
-	assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+			rec = e.refresh(r2.RefreshToken) // RT(n): the family is revoked
+			require.Equal(t, 400, rec.Code)
+			assert.Equal(t, bodyInvalidGrant, rec.Body.String())
 
-	assert.Equal(t, []string{
-		authserver.AuditGrantCreated, authserver.AuditRefreshSucceeded, authserver.AuditRefreshSucceeded,
-		authserver.AuditReuseDetected, authserver.AuditRefreshFailed,
-	}, e.audit.kinds())
-	reuse := e.audit.events[3]
-	assert.Equal(t, clientA, reuse.ClientID)
-	assert.NotEmpty(t, reuse.GrantID)
-	assert.Equal(t, "revoked", e.audit.events[4].Reason)
+			assert.Equal(t, []string{
+				authserver.AuditGrantCreated, authserver.AuditRefreshSucceeded, authserver.AuditRefreshSucceeded,
+				authserver.AuditReuseDetected, authserver.AuditRefreshFailed,
+			}, e.audit.kinds())
+			reuse := e.audit.events[3]
+			assert.Equal(t, clientA, reuse.ClientID)
+			assert.Equal(t, grantID, reuse.GrantID)
+			assert.Equal(t, "revoked", e.audit.events[4].Reason)
+		})
+	}
 }
 
 // TestRefreshInvalidGrantBodiesIdentical: unknown, expired, idle-expired,
@@ -292,24 +301,29 @@ func TestRefreshInvalidGrantBodiesIdentical(t *testing.T) {
 		}, "expired", false},
 		{"revoked", func(e *env) string {
 			rt := e.grant(clientA, testScope)
-			g, _, err := e.store.LookupToken(context.Background(), tokenstore.HashToken(rt))
+			g, _, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(rt))
 			require.NoError(e.t, err)
 			require.NoError(e.t, e.store.RevokeGrant(context.Background(), g.ID, e.clock.Now()))
 			return rt
 		}, "revoked", false},
 		{"revoked with scope", func(e *env) string {
 			rt := e.grant(clientA, testScope)
-			g, _, err := e.store.LookupToken(context.Background(), tokenstore.HashToken(rt))
+			g, _, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(rt))
 			require.NoError(e.t, err)
 			require.NoError(e.t, e.store.RevokeGrant(context.Background(), g.ID, e.clock.Now()))
 			return rt
 		}, "revoked", true},
 		{"reused", func(e *env) string {
 			rt := e.grant(clientA, testScope)
-			e.refreshOK(rt)
+			e.refreshOK(e.refreshOK(rt).RefreshToken)
 			return rt
 		}, "", false},
 		{"reused with broader scope", func(e *env) string {
+			rt := e.grant(clientA, "openid offline_access")
+			e.refreshOK(e.refreshOK(rt).RefreshToken)
+			return rt
+		}, "", true},
+		{"used, with broader scope, within the retry window", func(e *env) string {
 			rt := e.grant(clientA, "openid offline_access")
 			e.refreshOK(rt)
 			return rt
@@ -388,7 +402,7 @@ func TestRefreshScope(t *testing.T) {
 		assert.Equal(t, granted, jwtPart(t, r2.AccessToken, 1)["scope"])
 		assert.NotEmpty(t, r2.IDToken)
 
-		g, _, err := e.store.LookupToken(context.Background(), tokenstore.HashToken(r2.RefreshToken))
+		g, _, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(r2.RefreshToken))
 		require.NoError(t, err)
 		assert.Equal(t, granted, g.Scope)
 	})
@@ -399,68 +413,203 @@ func TestRefreshScope(t *testing.T) {
 	})
 }
 
-func TestRefreshGracePeriod(t *testing.T) {
-	e := newEnv(t, func(c *authserver.TokenConfig) { c.GracePeriod = 10 * time.Second })
-	rt0 := e.grant(clientA, testScope)
-	r1 := e.refreshOK(rt0)
+// TestRefreshRetry: within the retry window, the same client presenting an
+// already rotated token again gets new tokens and supersedes the successor
+// it was given before; the family never has two live tokens.
+func TestRefreshRetry(t *testing.T) {
+	t.Run("default window", func(t *testing.T) {
+		e := newEnv(t, nil)
+		rt0 := e.grant(clientA, testScope)
+		r1 := e.refreshOK(rt0)
 
-	e.clock.Advance(5 * time.Second)
-	r1b := e.refreshOK(rt0) // the response was lost: retried within grace
-	assert.NotEqual(t, r1.RefreshToken, r1b.RefreshToken)
-	assert.Equal(t, "grace", e.audit.events[len(e.audit.events)-1].Reason)
-	e.refreshOK(r1b.RefreshToken)
+		e.clock.Advance(5 * time.Second)
+		r1b := e.refreshOK(rt0) // the answer was lost: a retry
+		assert.NotEqual(t, r1.RefreshToken, r1b.RefreshToken)
+		last := e.audit.events[len(e.audit.events)-1]
+		assert.Equal(t, authserver.AuditRefreshSucceeded, last.Kind)
+		assert.Equal(t, "retry", last.Reason)
 
-	e.clock.Advance(10 * time.Second)
-	rec := e.refresh(rt0) // outside grace: reuse
-	require.Equal(t, 400, rec.Code)
-	assert.Equal(t, bodyInvalidGrant, rec.Body.String())
-	rec = e.refresh(r1.RefreshToken) // the family is revoked
-	assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+		// r1 was superseded: it is dead, r1b is the live token.
+		_, tok, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(r1.RefreshToken))
+		require.NoError(t, err)
+		assert.False(t, tok.UsedAt.IsZero(), "superseded")
+		r2 := e.refreshOK(r1b.RefreshToken)
+
+		// A thief presenting the superseded token is reuse: the family
+		// is revoked.
+		rec := e.refresh(r1.RefreshToken)
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+		assert.Equal(t, authserver.AuditReuseDetected, e.audit.events[len(e.audit.events)-1].Kind)
+		rec = e.refresh(r2.RefreshToken)
+		assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+	})
+	t.Run("another client's retry is reuse", func(t *testing.T) {
+		e := newEnv(t, nil)
+		rt0 := e.grant(clientA, testScope)
+		r1 := e.refreshOK(rt0)
+		rec := e.post(refreshForm(rt0), basic(clientB, clientBSecret))
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+		assert.Equal(t, bodyInvalidGrant, e.refresh(r1.RefreshToken).Body.String(), "family revoked")
+	})
+	t.Run("negative window: no retry", func(t *testing.T) {
+		e := newEnv(t, func(c *authserver.TokenConfig) { c.RetryWindow = -1 })
+		rt0 := e.grant(clientA, testScope)
+		r1 := e.refreshOK(rt0)
+		rec := e.refresh(rt0)
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+		assert.Equal(t, authserver.AuditReuseDetected, e.audit.events[len(e.audit.events)-1].Kind)
+		assert.Equal(t, bodyInvalidGrant, e.refresh(r1.RefreshToken).Body.String(), "family revoked")
+	})
+	t.Run("retry with a narrower scope", func(t *testing.T) {
+		e := newEnv(t, nil)
+		rt0 := e.grant(clientA, testScope)
+		e.refreshOK(rt0)
+		r1b := e.refreshOK(rt0, "scope", "patient/*.rs")
+		assert.Equal(t, "patient/*.rs", r1b.Scope)
+		e.refreshOK(r1b.RefreshToken)
+	})
+	t.Run("a used token with a broader scope is reuse", func(t *testing.T) {
+		// A genuine retry repeats an accepted request, whose scope was
+		// valid; no retry is granted with an invalid scope.
+		e := newEnv(t, nil)
+		rt0 := e.grant(clientA, testScope)
+		r1 := e.refreshOK(rt0)
+		rec := e.refresh(rt0, "scope", "user/*.rs")
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+		assert.Equal(t, authserver.AuditReuseDetected, e.audit.events[len(e.audit.events)-1].Kind)
+		assert.Equal(t, bodyInvalidGrant, e.refresh(r1.RefreshToken).Body.String(), "family revoked")
+	})
 }
 
-// failingStore fails the operations named in fail with a non-sentinel error.
+// TestRefreshRetryAfterSigningFailure: a token rotated by the store whose
+// answer could not be signed is answered 500; the client's retry with the
+// same token succeeds, and the family stays whole.
+func TestRefreshRetryAfterSigningFailure(t *testing.T) {
+	e := newEnv(t, nil)
+	rt0 := e.grant(clientA, testScope)
+	restore := authserver.FailNextSign(e.keys)
+	rec := e.refresh(rt0)
+	restore()
+	require.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Equal(t, bodyServerError, rec.Body.String())
+	last := e.audit.events[len(e.audit.events)-1]
+	assert.Equal(t, authserver.AuditRefreshFailed, last.Kind)
+	assert.Equal(t, "server_error", last.Reason)
+
+	// The store rotated rt0; the retry gets the live successor.
+	_, tok, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(rt0))
+	require.NoError(t, err)
+	assert.False(t, tok.UsedAt.IsZero())
+	r1 := e.refreshOK(rt0)
+	assert.Equal(t, "retry", e.audit.events[len(e.audit.events)-1].Reason)
+	e.refreshOK(r1.RefreshToken)
+}
+
+func TestTokenConfigRetryWindow(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, tt := range []struct {
+		window time.Duration
+		ok     bool
+	}{
+		{0, true}, {-1, true}, {time.Second, true}, {authserver.MaxRetryWindow, true},
+		{authserver.MaxRetryWindow + time.Millisecond, false},
+	} {
+		_, err := authserver.NewTokenHandler(authserver.TokenConfig{Issuer: testIssuer, Audience: testAudience, Store: e.store,
+			Clients: testClients(t, e.store, e.clock.Now), Signer: e.keys, RetryWindow: tt.window})
+		assert.Equal(t, tt.ok, err == nil, "RetryWindow %v: %v", tt.window, err)
+	}
+	assert.Equal(t, 30*time.Second, authserver.DefaultRetryWindow)
+	assert.Equal(t, 5*time.Second, authserver.DefaultStoreTimeout)
+}
+
+// failingStore fails the operations named in fail with a non-sentinel
+// error. An operation named in hang runs and then, ignoring its context,
+// does not answer until release is closed.
 type failingStore struct {
 	tokenstore.Store
-	fail map[string]bool
+	fail    map[string]bool
+	hang    map[string]bool
+	release chan struct{}
 }
 
 var errStoreDown = errors.New("store: connection refused")
+
+// after runs after op reached the store: it hangs if asked to.
+func (s failingStore) after(op string) {
+	if s.hang[op] {
+		<-s.release
+	}
+}
 
 func (s failingStore) Rotate(ctx context.Context, req tokenstore.RotateRequest) (tokenstore.RotateResult, error) {
 	if s.fail["Rotate"] {
 		return tokenstore.RotateResult{}, errStoreDown
 	}
+	defer s.after("Rotate")
 	return s.Store.Rotate(ctx, req)
 }
 
-func (s failingStore) LookupToken(ctx context.Context, h tokenstore.Hash) (tokenstore.Grant, tokenstore.RefreshToken, error) {
+func (s failingStore) LookupToken(ctx context.Context, ref tokenstore.TokenRef) (tokenstore.Grant, tokenstore.RefreshToken, error) {
 	if s.fail["LookupToken"] {
 		return tokenstore.Grant{}, tokenstore.RefreshToken{}, errStoreDown
 	}
-	return s.Store.LookupToken(ctx, h)
+	defer s.after("LookupToken")
+	return s.Store.LookupToken(ctx, ref)
 }
 
+const bodyUnavailable = `{"error":"temporarily_unavailable","error_description":"the authorization server is temporarily unavailable; retry the request later"}` + "\n"
+
+// TestRefreshStoreFailure: a store that fails, or does not answer within
+// StoreTimeout (even ignoring its context, even after it rotated the
+// token), is answered 503 temporarily_unavailable with Retry-After; the
+// client's retry with the same refresh token then succeeds, once.
 func TestRefreshStoreFailure(t *testing.T) {
 	tests := []struct {
 		name   string
-		fail   string
+		fail   string // fails at once
+		hang   string // runs, then hangs past the deadline
 		params []string
+		reason string
 	}{
-		{"Rotate", "Rotate", nil},
-		{"LookupToken for scope", "LookupToken", []string{"scope", "openid"}},
+		{"Rotate fails", "Rotate", "", nil, "store_error"},
+		{"LookupToken for scope fails", "LookupToken", "", []string{"scope", "openid"}, "store_error"},
+		{"Rotate hangs after rotating", "", "Rotate", nil, "store_timeout"},
+		{"LookupToken for scope hangs", "", "LookupToken", []string{"scope", "openid"}, "store_timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := failingStore{Store: tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}), fail: map[string]bool{}}
-			e := newEnv(t, func(c *authserver.TokenConfig) { c.Store = fs })
+			fs := failingStore{Store: tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}),
+				fail: map[string]bool{}, hang: map[string]bool{}, release: make(chan struct{})}
+			e := newEnv(t, func(c *authserver.TokenConfig) {
+				c.Store = fs
+				c.StoreTimeout = 20 * time.Millisecond
+			})
 			rt := e.grant(clientA, testScope)
 			fs.fail[tt.fail] = true
+			fs.hang[tt.hang] = true
 			rec := e.refresh(rt, tt.params...)
-			require.Equal(t, http.StatusInternalServerError, rec.Code)
-			assert.Equal(t, bodyServerError, rec.Body.String())
+			require.Equal(t, http.StatusServiceUnavailable, rec.Code)
+			assert.Equal(t, bodyUnavailable, rec.Body.String())
+			assert.Equal(t, "1", rec.Header().Get("Retry-After"))
 			assertTokenResponseHeaders(t, rec)
 			last := e.audit.events[len(e.audit.events)-1]
-			assert.Equal(t, "store_error", last.Reason)
+			assert.Equal(t, authserver.AuditRefreshFailed, last.Kind)
+			assert.Equal(t, tt.reason, last.Reason)
+
+			// The store answers again: the client's retry succeeds, and
+			// the family has one live token.
+			close(fs.release)
+			delete(fs.fail, tt.fail)
+			delete(fs.hang, tt.hang)
+			r1 := e.refreshOK(rt, tt.params...)
+			r2 := e.refreshOK(r1.RefreshToken)
+			_, tok, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(r2.RefreshToken))
+			require.NoError(t, err)
+			assert.True(t, tok.UsedAt.IsZero())
 		})
 	}
 }
@@ -605,7 +754,7 @@ func TestCreateGrantLifetimes(t *testing.T) {
 			e := newEnv(t, tt.cfg)
 			rt, id, err := e.h.CreateGrant(context.Background(), authserver.NewGrant{ClientID: clientA, Scope: tt.scope})
 			require.NoError(t, err)
-			g, tok, err := e.store.LookupToken(context.Background(), tokenstore.HashToken(rt))
+			g, tok, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(rt))
 			require.NoError(t, err)
 			assert.Equal(t, id, g.ID)
 			assert.Equal(t, tt.kind, g.Kind)
