@@ -8,14 +8,25 @@
 // this package never pulls in a database driver; every implementation passes
 // the conformance suite in storetest.
 //
+// Refresh tokens are made by NewRefreshToken, whose values name their
+// grant, and presented values are read with ParseRefreshToken: the
+// resulting TokenRef lets stores that keep each family together (Redis
+// Cluster) find a token without a global index. Rotation is decided by the
+// store in the order presentations reach it; a client that presents a
+// token again after losing the answer is served within
+// RotateRequest.RetryWindow, without ever leaving two live tokens in a
+// family (see Store and RotateRequest).
+//
 // Usage sketch:
 //
 //	store := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
-//	tok, hash := tokenstore.NewToken()
-//	err := store.CreateGrant(ctx, tokenstore.Grant{ID: tokenstore.NewID(), ...},
-//		tokenstore.RefreshToken{Hash: hash, ExpiresAt: ...})
-//	next, nextHash := tokenstore.NewToken()
+//	g := tokenstore.Grant{ID: tokenstore.NewID(), ...}
+//	tok, ref := tokenstore.NewRefreshToken(g.ID)
+//	err := store.CreateGrant(ctx, g, tokenstore.RefreshToken{Hash: ref.Hash, ExpiresAt: ...})
+//	// hand tok to the client; later it presents it:
+//	next, nextRef := tokenstore.NewRefreshToken(g.ID)
 //	res, err := store.Rotate(ctx, tokenstore.RotateRequest{
-//		Presented: tokenstore.HashToken(tok), Next: nextHash, ClientID: "app", Now: time.Now()})
+//		Presented: tokenstore.ParseRefreshToken(tok), Next: nextRef.Hash,
+//		ClientID: "app", Now: time.Now(), RetryWindow: 10 * time.Second})
 //	// hand "next" to the client; res.Grant holds scope and launch context.
 package tokenstore

@@ -42,6 +42,15 @@ type MemoryOptions struct {
 	// limit: records are then bounded only by their expiry (client
 	// assertions live a few minutes).
 	MaxOneTimeKeys int
+
+	// Clock is the store's own clock: Rotate reads it when it accepts the
+	// first presentation of a token and when the token is presented again,
+	// and the difference decides whether that second presentation falls
+	// within RotateRequest.RetryWindow. It is never used for expiry, which
+	// the times of the requests decide. It should be monotonic (time.Now
+	// is: its readings carry a monotonic clock reading). Nil means
+	// time.Now.
+	Clock func() time.Time
 }
 
 // MemoryStore is a Store held in the memory of one process: the default for
@@ -60,9 +69,12 @@ type MemoryOptions struct {
 //     that its tokens keep failing with ErrRevoked;
 //   - a refresh-token record is removed once its own ExpiresAt has passed
 //     (Rotate would answer ErrExpired before looking at UsedAt, so this
-//     never hides a reuse); used records are otherwise kept, so that reuse
-//     is detected for as long as it matters;
+//     never hides a reuse); used and superseded records are otherwise
+//     kept, so that reuse is detected for as long as it matters;
 //   - a UseOnce record is removed once its expiry has passed.
+//
+// The order of presentations is the order in which Rotate takes the mutex;
+// the retry window is measured on MemoryOptions.Clock.
 //
 // Records are copied in and out: callers never share memory with the store.
 // A MemoryStore must be created with NewMemoryStore.
@@ -70,12 +82,27 @@ type MemoryStore struct {
 	sweepInterval  time.Duration
 	maxGrants      int
 	maxOneTimeKeys int
+	clock          func() time.Time
 
 	mu        sync.Mutex
 	grants    map[string]*Grant
-	tokens    map[Hash]RefreshToken
+	tokens    map[Hash]memoryToken
 	once      map[string]time.Time // key -> expiresAt
 	lastSweep time.Time
+}
+
+// memoryToken is what a MemoryStore keeps of a refresh token: its record
+// and, once a presentation of it has been accepted, what rule 5 of Rotate
+// needs to tell a retry from reuse.
+type memoryToken struct {
+	RefreshToken
+	// acceptedAt is the reading of the store's clock when its first
+	// presentation was accepted (rule 6); zero if it never was (unused, or
+	// superseded).
+	acceptedAt time.Time
+	// successor is the token made by the latest accepted presentation
+	// (rule 6 or a retry); meaningful only if acceptedAt is set.
+	successor Hash
 }
 
 var (
@@ -89,12 +116,17 @@ func NewMemoryStore(opts MemoryOptions) *MemoryStore {
 	if interval == 0 {
 		interval = DefaultSweepInterval
 	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
 	return &MemoryStore{
 		sweepInterval:  interval,
 		maxGrants:      opts.MaxGrants,
 		maxOneTimeKeys: opts.MaxOneTimeKeys,
+		clock:          clock,
 		grants:         make(map[string]*Grant),
-		tokens:         make(map[Hash]RefreshToken),
+		tokens:         make(map[Hash]memoryToken),
 		once:           make(map[string]time.Time),
 	}
 }
@@ -142,12 +174,13 @@ func (s *MemoryStore) CreateGrant(ctx context.Context, g Grant, first RefreshTok
 	}
 	g.LaunchContext = bytes.Clone(g.LaunchContext)
 	s.grants[g.ID] = &g
-	s.tokens[first.Hash] = first
+	s.tokens[first.Hash] = memoryToken{RefreshToken: first}
 	return nil
 }
 
 // Rotate implements Store, applying the rules documented on RotateRequest
-// under the store's mutex.
+// under the store's mutex. It ignores Presented.GrantID: the hash alone
+// finds the token.
 func (s *MemoryStore) Rotate(ctx context.Context, req RotateRequest) (RotateResult, error) {
 	if err := ctx.Err(); err != nil {
 		return RotateResult{}, err
@@ -156,7 +189,7 @@ func (s *MemoryStore) Rotate(ctx context.Context, req RotateRequest) (RotateResu
 	defer s.mu.Unlock()
 	defer s.maybeSweep(req.Now)
 
-	tok, ok := s.tokens[req.Presented]
+	tok, ok := s.tokens[req.Presented.Hash]
 	if !ok {
 		return RotateResult{}, ErrNotFound
 	}
@@ -164,7 +197,12 @@ func (s *MemoryStore) Rotate(ctx context.Context, req RotateRequest) (RotateResu
 	if !ok {
 		return RotateResult{}, ErrNotFound
 	}
+	used := !tok.UsedAt.IsZero()
 	if g.ClientID != req.ClientID {
+		if used {
+			revoke(g, req.Now)
+			return RotateResult{}, ErrReused
+		}
 		return RotateResult{}, ErrClientMismatch
 	}
 	if g.Revoked {
@@ -173,22 +211,24 @@ func (s *MemoryStore) Rotate(ctx context.Context, req RotateRequest) (RotateResu
 	if !req.Now.Before(g.ExpiresAt) || !req.Now.Before(tok.ExpiresAt) {
 		return RotateResult{}, ErrExpired
 	}
-	grace := false
-	if !tok.UsedAt.IsZero() {
-		if !req.Now.Before(tok.UsedAt.Add(req.GracePeriod)) {
-			g.Revoked, g.RevokedAt = true, req.Now
-			return RotateResult{}, ErrReused
-		}
-		grace = true
+	if used && !s.isRetry(tok, req) {
+		revoke(g, req.Now)
+		return RotateResult{}, ErrReused
 	}
 	if _, ok := s.tokens[req.Next]; ok {
 		return RotateResult{}, ErrConflict
 	}
 
-	if !grace {
+	if used { // a retry: the previous successor dies
+		prev := s.tokens[tok.successor]
+		prev.UsedAt = req.Now
+		s.tokens[tok.successor] = prev
+	} else {
 		tok.UsedAt = req.Now
-		s.tokens[req.Presented] = tok
+		tok.acceptedAt = s.clock()
 	}
+	tok.successor = req.Next
+	s.tokens[req.Presented.Hash] = tok
 	next := RefreshToken{
 		Hash:       req.Next,
 		GrantID:    g.ID,
@@ -196,19 +236,45 @@ func (s *MemoryStore) Rotate(ctx context.Context, req RotateRequest) (RotateResu
 		IssuedAt:   req.Now,
 		ExpiresAt:  g.NextExpiry(req.Now),
 	}
-	s.tokens[req.Next] = next
-	return RotateResult{Grant: cloneGrant(g), Token: next, Grace: grace}, nil
+	s.tokens[req.Next] = memoryToken{RefreshToken: next}
+	return RotateResult{Grant: cloneGrant(g), Token: next, Retry: used}, nil
 }
 
-// LookupToken implements Store.
-func (s *MemoryStore) LookupToken(ctx context.Context, hash Hash) (Grant, RefreshToken, error) {
+// isRetry reports whether presenting tok, already used, again is a retry
+// (rule 5 of Rotate): a presentation of it was accepted less than
+// req.RetryWindow ago on the store's clock, and the successor that
+// presentation made is still alive at req.Now. A clock read earlier than
+// the acceptance (possible only with a MemoryOptions.Clock that is not
+// monotonic) counts as within the window if it is less than the window
+// earlier. s.mu must be held.
+func (s *MemoryStore) isRetry(tok memoryToken, req RotateRequest) bool {
+	if req.RetryWindow <= 0 || tok.acceptedAt.IsZero() {
+		return false
+	}
+	if d := s.clock().Sub(tok.acceptedAt); d >= req.RetryWindow || d <= -req.RetryWindow {
+		return false
+	}
+	succ, ok := s.tokens[tok.successor]
+	return ok && succ.UsedAt.IsZero() && req.Now.Before(succ.ExpiresAt)
+}
+
+// revoke marks g revoked at now, unless it already is. s.mu must be held.
+func revoke(g *Grant, now time.Time) {
+	if !g.Revoked {
+		g.Revoked, g.RevokedAt = true, now
+	}
+}
+
+// LookupToken implements Store. It ignores ref.GrantID: the hash alone
+// finds the token.
+func (s *MemoryStore) LookupToken(ctx context.Context, ref TokenRef) (Grant, RefreshToken, error) {
 	if err := ctx.Err(); err != nil {
 		return Grant{}, RefreshToken{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	tok, ok := s.tokens[hash]
+	tok, ok := s.tokens[ref.Hash]
 	if !ok {
 		return Grant{}, RefreshToken{}, ErrNotFound
 	}
@@ -216,7 +282,7 @@ func (s *MemoryStore) LookupToken(ctx context.Context, hash Hash) (Grant, Refres
 	if !ok {
 		return Grant{}, RefreshToken{}, ErrNotFound
 	}
-	return cloneGrant(g), tok, nil
+	return cloneGrant(g), tok.RefreshToken, nil
 }
 
 // Grant implements Store.
@@ -248,9 +314,7 @@ func (s *MemoryStore) RevokeGrant(ctx context.Context, grantID string, now time.
 	if !ok {
 		return ErrNotFound
 	}
-	if !g.Revoked {
-		g.Revoked, g.RevokedAt = true, now
-	}
+	revoke(g, now)
 	return nil
 }
 

@@ -38,6 +38,80 @@ func noAutoSweep() *tokenstore.MemoryStore {
 	return tokenstore.NewMemoryStore(tokenstore.MemoryOptions{SweepInterval: -1})
 }
 
+// TestMemoryStoreRetryClock: the retry window is measured on
+// MemoryOptions.Clock, from the acceptance of the first presentation to
+// the second one, whatever the Now of either request.
+func TestMemoryStoreRetryClock(t *testing.T) {
+	const window = 10 * time.Second
+	cases := []struct {
+		name    string
+		elapsed time.Duration // on the store's clock
+		nowGap  time.Duration // between the Now of the two requests
+		retry   bool
+	}{
+		{"Immediately", 0, 0, true},
+		{"JustInside", window - time.Nanosecond, 0, true},
+		{"Exactly", window, 0, false},
+		{"Later", time.Hour, 0, false},
+		{"NowFarAheadClockInside", time.Second, time.Hour, true},
+		{"NowFarBehindClockInside", time.Second, -time.Hour, true},
+		{"NowUnchangedClockOutside", 2 * window, 0, false},
+		{"ClockSetBackInside", -(window - time.Nanosecond), 0, true},
+		{"ClockSetBackTooFar", -window, 0, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := t0.Add(time.Minute)
+			s := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{Clock: func() time.Time { return clock }})
+			g := storetest.NewGrant(t0)
+			first := storetest.CreateFamily(t, s, g)
+			now := t0.Add(2 * time.Hour)
+			s1 := storetest.RequireRotate(t, s, storetest.Ref(first), now)
+
+			clock = clock.Add(tc.elapsed)
+			res, err := s.Rotate(t.Context(), tokenstore.RotateRequest{
+				Presented: storetest.Ref(first), Next: storetest.NewHash(), ClientID: storetest.ClientID,
+				Now: now.Add(tc.nowGap), RetryWindow: window,
+			})
+			got, gerr := s.Grant(t.Context(), g.ID)
+			require.NoError(t, gerr)
+			_, old, lerr := s.LookupToken(t.Context(), storetest.Ref(s1.Token))
+			require.NoError(t, lerr)
+			if tc.retry {
+				require.NoError(t, err)
+				assert.True(t, res.Retry)
+				assert.False(t, got.Revoked)
+				assert.ErrorIs(t, old.Check(got, now), tokenstore.ErrReused, "the previous successor is superseded")
+				return
+			}
+			require.ErrorIs(t, err, tokenstore.ErrReused)
+			assert.True(t, got.Revoked)
+		})
+	}
+}
+
+// TestMemoryStoreRetryWindowFromFirstAcceptance: retries do not extend the
+// window; it runs from the first accepted presentation.
+func TestMemoryStoreRetryWindowFromFirstAcceptance(t *testing.T) {
+	const window = 10 * time.Second
+	clock := t0
+	s := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{Clock: func() time.Time { return clock }})
+	g := storetest.NewGrant(t0)
+	first := storetest.CreateFamily(t, s, g)
+	storetest.RequireRotate(t, s, storetest.Ref(first), t0.Add(time.Minute))
+	rotate := func() error {
+		_, err := s.Rotate(t.Context(), tokenstore.RotateRequest{
+			Presented: storetest.Ref(first), Next: storetest.NewHash(), ClientID: storetest.ClientID,
+			Now: t0.Add(time.Minute), RetryWindow: window,
+		})
+		return err
+	}
+	clock = clock.Add(6 * time.Second)
+	require.NoError(t, rotate())
+	clock = clock.Add(6 * time.Second)
+	require.ErrorIs(t, rotate(), tokenstore.ErrReused)
+}
+
 func TestMemoryStoreSweep(t *testing.T) {
 	ctx := t.Context()
 	s := noAutoSweep()
@@ -46,15 +120,15 @@ func TestMemoryStoreSweep(t *testing.T) {
 	short := storetest.NewGrant(t0)
 	short.ExpiresAt = t0.Add(time.Hour)
 	shortFirst := storetest.CreateFamily(t, s, short)
-	shortNext := storetest.RequireRotate(t, s, shortFirst.Hash, t0.Add(time.Minute))
+	shortNext := storetest.RequireRotate(t, s, storetest.Ref(shortFirst), t0.Add(time.Minute))
 	require.NoError(t, s.RevokeGrant(ctx, short.ID, t0.Add(2*time.Minute)))
 
 	// A grant expiring at t0+24h whose tokens idle out after 30 minutes.
 	long := storetest.NewGrant(t0)
 	long.IdleTimeout = 30 * time.Minute
-	longFirst := storetest.CreateFamily(t, s, long)                                // expires t0+30m
-	longNext := storetest.RequireRotate(t, s, longFirst.Hash, t0.Add(time.Minute)) // expires t0+31m
-	longLast := storetest.RequireRotate(t, s, longNext.Token.Hash, t0.Add(20*time.Minute))
+	longFirst := storetest.CreateFamily(t, s, long)                                          // expires t0+30m
+	longNext := storetest.RequireRotate(t, s, storetest.Ref(longFirst), t0.Add(time.Minute)) // expires t0+31m
+	longLast := storetest.RequireRotate(t, s, storetest.Ref(longNext.Token), t0.Add(20*time.Minute))
 
 	require.NoError(t, s.UseOnce(ctx, "a", t0.Add(5*time.Minute), t0))
 	require.NoError(t, s.UseOnce(ctx, "b", t0.Add(2*time.Hour), t0))
@@ -68,9 +142,9 @@ func TestMemoryStoreSweep(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 3, n)
 	requireGone(t, s, longFirst.Hash, longNext.Token.Hash)
-	_, _, err = s.LookupToken(ctx, longLast.Token.Hash)
+	_, _, err = s.LookupToken(ctx, storetest.Ref(longLast.Token))
 	require.NoError(t, err, "the live token stays")
-	_, _, err = s.LookupToken(ctx, shortFirst.Hash)
+	_, _, err = s.LookupToken(ctx, storetest.Ref(shortFirst))
 	require.NoError(t, err, "used tokens stay until they or their grant expire")
 	require.NoError(t, s.UseOnce(ctx, "a", t0.Add(time.Hour), t0.Add(40*time.Minute)))
 
@@ -99,7 +173,7 @@ func TestMemoryStoreSweep(t *testing.T) {
 func requireGone(t *testing.T, s tokenstore.Store, hashes ...tokenstore.Hash) {
 	t.Helper()
 	for i, h := range hashes {
-		_, _, err := s.LookupToken(t.Context(), h)
+		_, _, err := s.LookupToken(t.Context(), tokenstore.TokenRef{Hash: h})
 		require.ErrorIs(t, err, tokenstore.ErrNotFound, "token %d", i)
 	}
 }
@@ -124,7 +198,7 @@ func TestMemoryStoreAutomaticSweep(t *testing.T) {
 			// A write at a time after the grant's expiry.
 			require.NoError(t, s.UseOnce(ctx, "k", g.ExpiresAt.Add(time.Hour), g.ExpiresAt))
 
-			_, _, err := s.LookupToken(ctx, first.Hash)
+			_, _, err := s.LookupToken(ctx, storetest.Ref(first))
 			if tc.swept {
 				require.ErrorIs(t, err, tokenstore.ErrNotFound)
 			} else {
@@ -142,7 +216,7 @@ func TestMemoryStoreSweepAfterWrite(t *testing.T) {
 	first := storetest.CreateFamily(t, s, g)
 
 	_, err := s.Rotate(t.Context(), tokenstore.RotateRequest{
-		Presented: first.Hash, Next: storetest.NewHash(), ClientID: storetest.ClientID, Now: g.ExpiresAt,
+		Presented: storetest.Ref(first), Next: storetest.NewHash(), ClientID: storetest.ClientID, Now: g.ExpiresAt,
 	})
 	require.ErrorIs(t, err, tokenstore.ErrExpired)
 	requireGone(t, s, first.Hash)
@@ -162,12 +236,12 @@ func TestMemoryStoreCopies(t *testing.T) {
 	require.Equal(t, want, string(got.LaunchContext))
 	got.LaunchContext[0] = 'Y'
 
-	lg, _, err := s.LookupToken(ctx, first.Hash)
+	lg, _, err := s.LookupToken(ctx, storetest.Ref(first))
 	require.NoError(t, err)
 	require.Equal(t, want, string(lg.LaunchContext))
 	lg.LaunchContext[0] = 'Z'
 
-	res := storetest.RequireRotate(t, s, first.Hash, t0.Add(time.Minute))
+	res := storetest.RequireRotate(t, s, storetest.Ref(first), t0.Add(time.Minute))
 	require.Equal(t, want, string(res.Grant.LaunchContext))
 	res.Grant.LaunchContext[0] = 'W'
 	res.Grant.Revoked = true
@@ -177,7 +251,7 @@ func TestMemoryStoreCopies(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, string(got.LaunchContext))
 	require.False(t, got.Revoked)
-	_, tok, err := s.LookupToken(ctx, res.Token.Hash)
+	_, tok, err := s.LookupToken(ctx, storetest.Ref(res.Token))
 	require.NoError(t, err)
 	require.Equal(t, 2, tok.Generation)
 }
@@ -199,7 +273,7 @@ func TestMemoryStoreCreateGrantInvalid(t *testing.T) {
 			err := s.CreateGrant(t.Context(), g, first)
 			require.Error(t, err)
 			require.False(t, tokenstore.IsRecordError(err))
-			_, _, err = s.LookupToken(t.Context(), first.Hash)
+			_, _, err = s.LookupToken(t.Context(), storetest.Ref(first))
 			require.ErrorIs(t, err, tokenstore.ErrNotFound)
 		})
 	}
@@ -211,7 +285,7 @@ func TestMemoryStoreFirstGenerationDefault(t *testing.T) {
 	first := storetest.FirstToken(g)
 	first.Generation = 0
 	require.NoError(t, s.CreateGrant(t.Context(), g, first))
-	_, tok, err := s.LookupToken(t.Context(), first.Hash)
+	_, tok, err := s.LookupToken(t.Context(), storetest.Ref(first))
 	require.NoError(t, err)
 	require.Equal(t, 1, tok.Generation)
 }
@@ -285,7 +359,7 @@ func BenchmarkMemoryRotate(b *testing.B) {
 	var i uint64
 	for b.Loop() {
 		_, err := s.Rotate(ctx, tokenstore.RotateRequest{
-			Presented: hashOf(i), Next: hashOf(i + 1), ClientID: storetest.ClientID, Now: now,
+			Presented: tokenstore.TokenRef{Hash: hashOf(i)}, Next: hashOf(i + 1), ClientID: storetest.ClientID, Now: now,
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -311,7 +385,7 @@ func BenchmarkMemoryRotateParallel(b *testing.B) {
 		}
 		for i := base; pb.Next(); i++ {
 			_, err := s.Rotate(ctx, tokenstore.RotateRequest{
-				Presented: hashOf(i), Next: hashOf(i + 1), ClientID: storetest.ClientID, Now: now,
+				Presented: tokenstore.TokenRef{Hash: hashOf(i)}, Next: hashOf(i + 1), ClientID: storetest.ClientID, Now: now,
 			})
 			if err != nil {
 				b.Error(err)

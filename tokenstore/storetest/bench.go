@@ -14,7 +14,7 @@ import (
 //	func BenchmarkRotate(b *testing.B) { storetest.BenchmarkRotate(b, newStore(b)) }
 func BenchmarkRotate(b *testing.B, s tokenstore.Store) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	presented := CreateFamily(b, s, NewGrant(now)).Hash
+	presented := Ref(CreateFamily(b, s, NewGrant(now)))
 	next := make([]tokenstore.Hash, b.N)
 	for i := range next {
 		next[i] = NewHash()
@@ -30,6 +30,6 @@ func BenchmarkRotate(b *testing.B, s tokenstore.Store) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		presented = res.Token.Hash
+		presented = Ref(res.Token)
 	}
 }

@@ -66,18 +66,18 @@ func requireRecordError(t testing.TB, want, err error, msgAndArgs ...any) {
 	require.True(t, tokenstore.IsRecordError(err), "IsRecordError(%v)", err)
 }
 
-// requireNotFound requires the token with hash h to be unknown to s.
-func requireNotFound(t testing.TB, s tokenstore.Store, h tokenstore.Hash, msg string) {
+// requireNotFound requires the token ref names to be unknown to s.
+func requireNotFound(t testing.TB, s tokenstore.Store, ref tokenstore.TokenRef, msg string) {
 	t.Helper()
-	_, _, err := s.LookupToken(t.Context(), h)
+	_, _, err := s.LookupToken(t.Context(), ref)
 	requireRecordError(t, tokenstore.ErrNotFound, err, msg)
 }
 
-// lookup returns the records of the token with hash h, failing the test if
+// lookup returns the records of the token ref names, failing the test if
 // LookupToken fails.
-func lookup(t testing.TB, s tokenstore.Store, h tokenstore.Hash) (tokenstore.Grant, tokenstore.RefreshToken) {
+func lookup(t testing.TB, s tokenstore.Store, ref tokenstore.TokenRef) (tokenstore.Grant, tokenstore.RefreshToken) {
 	t.Helper()
-	g, tok, err := s.LookupToken(t.Context(), h)
+	g, tok, err := s.LookupToken(t.Context(), ref)
 	require.NoError(t, err, "LookupToken")
 	return g, tok
 }

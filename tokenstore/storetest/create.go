@@ -71,7 +71,7 @@ func testCreateRoundTrip(t *testing.T, h harness) {
 			got := grant(t, s, g.ID)
 			sameGrant(t, g, got)
 
-			gotGrant, gotTok := lookup(t, s, first.Hash)
+			gotGrant, gotTok := lookup(t, s, Ref(first))
 			sameGrant(t, g, gotGrant)
 			sameToken(t, first, gotTok)
 			require.NoError(t, gotTok.Check(gotGrant, h.base), "Check of a new token")
@@ -87,7 +87,7 @@ func testCreateSetsGrantID(t *testing.T, h harness) {
 	first.GrantID = ""
 	require.NoError(t, s.CreateGrant(t.Context(), g, first))
 
-	_, tok := lookup(t, s, first.Hash)
+	_, tok := lookup(t, s, tokenstore.TokenRef{Hash: first.Hash, GrantID: g.ID})
 	require.Equal(t, g.ID, tok.GrantID)
 	require.Equal(t, 1, tok.Generation)
 }
@@ -107,7 +107,7 @@ func testCreateDuplicateGrantID(t *testing.T, h harness) {
 	err := s.CreateGrant(t.Context(), dup, dupFirst)
 	requireRecordError(t, tokenstore.ErrConflict, err)
 
-	requireNotFound(t, s, dupFirst.Hash, "the refused grant's token must not be stored")
+	requireNotFound(t, s, Ref(dupFirst), "the refused grant's token must not be stored")
 	sameGrant(t, g, grant(t, s, g.ID))
 }
 
@@ -126,17 +126,21 @@ func testCreateDuplicateHash(t *testing.T, h harness) {
 
 	_, err = s.Grant(t.Context(), other.ID)
 	requireRecordError(t, tokenstore.ErrNotFound, err, "the refused grant must not be stored")
-	gotGrant, gotTok := lookup(t, s, first.Hash)
+	gotGrant, gotTok := lookup(t, s, Ref(first))
 	sameGrant(t, g, gotGrant)
 	sameToken(t, first, gotTok)
 }
 
-// testUnknown: unknown hashes and grant IDs are ErrNotFound.
+// testUnknown: unknown hashes and grant IDs are ErrNotFound, whatever
+// family the presented value names.
 func testUnknown(t *testing.T, h harness) {
 	s := h.newStore(t)
-	CreateFamily(t, s, NewGrant(h.base))
+	g := NewGrant(h.base)
+	CreateFamily(t, s, g)
 
-	requireNotFound(t, s, NewHash(), "unknown hash")
+	requireNotFound(t, s, tokenstore.TokenRef{Hash: NewHash()}, "unknown hash naming no family")
+	requireNotFound(t, s, tokenstore.TokenRef{Hash: NewHash(), GrantID: g.ID}, "unknown hash naming an existing family")
+	requireNotFound(t, s, tokenstore.TokenRef{Hash: NewHash(), GrantID: tokenstore.NewID()}, "unknown hash naming an unknown family")
 	_, err := s.Grant(t.Context(), tokenstore.NewID())
 	requireRecordError(t, tokenstore.ErrNotFound, err, "unknown grant ID")
 	_, err = s.Grant(t.Context(), "")

@@ -20,9 +20,22 @@
 //
 // Run covers CreateGrant, LookupToken, Grant, RevokeGrant and UseOnce, every
 // rule of Rotate and their order (see tokenstore.RotateRequest), the
-// distinctness of the sentinel errors, canceled contexts, and races: many
-// goroutines presenting the same token at once must produce exactly one
-// rotation.
+// distinctness of the sentinel errors, canceled contexts, and races. Above
+// all it checks the invariant of tokenstore.Store after every sequence it
+// plays: of all the tokens any presenter received, at most one is live,
+// and exactly one unless the family is revoked. In particular:
+//
+//   - without retry window, a second presentation is reuse whatever its
+//     Now (later, equal or earlier than the first one's), and of many
+//     concurrent presentations with Now values up to ClockSkew apart
+//     exactly one succeeds;
+//   - within the retry window, a second presentation by the same client is
+//     a retry that supersedes the previous successor; presenting a
+//     superseded successor, retrying after the successor was used, expired
+//     or removed, or after the window, is reuse; another client presenting
+//     a used token is reuse, an unused one ErrClientMismatch;
+//   - first tokens whose value names no grant (TokenRef without GrantID)
+//     are found like the others.
 //
 // What the suite expects of a store, beyond the documentation of
 // tokenstore.Store:
@@ -37,14 +50,21 @@
 //   - A nil and an empty Grant.LaunchContext may be returned as either; any
 //     other LaunchContext is returned byte for byte (it is opaque: the
 //     suite stores non-UTF-8 bytes).
-//   - Records are not removed before their expiry. The suite never sleeps:
-//     it passes later Now values instead, and never relies on a record once
-//     it has passed a Now at or after that record's expiry. Its times are
+//   - Records are not removed before their expiry. The suite passes later
+//     Now values rather than sleeping, and never relies on a record once it
+//     has passed a Now at or after that record's expiry. Its times are
 //     either in 2030 or based on time.Now, and every record it writes
 //     expires minutes to days in the future of the real clock, so a store
 //     whose engine expires keys by TTL (Redis) keeps them for the whole
 //     test.
+//   - The store's own clock, on which it measures
+//     tokenstore.RotateRequest.RetryWindow, is real time. One test sleeps
+//     150 ms to let a 50 ms window pass (a sleep can only make the window
+//     pass, so it cannot make the test flaky). The other retries use a
+//     30 s window and happen well within it.
+//   - A Sweeper removes what has expired at the time it is given.
 //
-// The exported helpers (NewGrant, FirstToken, CreateFamily, RequireRotate,
-// NewHash) let store authors write tests of their own in the same terms.
+// The exported helpers (NewGrant, FirstToken, UnnamedFirstToken,
+// CreateFamily, Ref, RequireRotate, NewHash, BenchmarkRotate) let store
+// authors write tests and benchmarks of their own in the same terms.
 package storetest

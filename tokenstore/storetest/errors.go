@@ -34,7 +34,7 @@ func testDistinctSentinels(t *testing.T, h harness) {
 	ctx := t.Context()
 	g := NewGrant(h.base)
 	first := CreateFamily(t, s, g)
-	rotate := func(presented tokenstore.Hash, client string, now time.Time) error {
+	rotate := func(presented tokenstore.TokenRef, client string, now time.Time) error {
 		_, err := s.Rotate(ctx, tokenstore.RotateRequest{
 			Presented: presented, Next: NewHash(), ClientID: client, Now: now,
 		})
@@ -42,19 +42,19 @@ func testDistinctSentinels(t *testing.T, h harness) {
 	}
 
 	got := map[error]error{}
-	got[tokenstore.ErrNotFound] = rotate(NewHash(), ClientID, h.base)
-	got[tokenstore.ErrClientMismatch] = rotate(first.Hash, "another-client", h.base)
+	got[tokenstore.ErrNotFound] = rotate(tokenstore.TokenRef{Hash: NewHash(), GrantID: g.ID}, ClientID, h.base)
+	got[tokenstore.ErrClientMismatch] = rotate(Ref(first), "another-client", h.base)
 	got[tokenstore.ErrConflict] = s.CreateGrant(ctx, g, FirstToken(g))
 	require.NoError(t, s.UseOnce(ctx, "k", h.at(time.Minute), h.base))
 	got[tokenstore.ErrReplayed] = s.UseOnce(ctx, "k", h.at(time.Minute), h.base)
 
 	g2 := NewGrant(h.base)
 	first2 := CreateFamily(t, s, g2)
-	RequireRotate(t, s, first2.Hash, h.at(time.Minute))
-	got[tokenstore.ErrReused] = rotate(first2.Hash, ClientID, h.at(2*time.Minute))
-	got[tokenstore.ErrRevoked] = rotate(first2.Hash, ClientID, h.at(3*time.Minute))
+	RequireRotate(t, s, Ref(first2), h.at(time.Minute))
+	got[tokenstore.ErrReused] = rotate(Ref(first2), ClientID, h.at(2*time.Minute))
+	got[tokenstore.ErrRevoked] = rotate(Ref(first2), ClientID, h.at(3*time.Minute))
 	// Last: a store may remove expired records once it has seen a later time.
-	got[tokenstore.ErrExpired] = rotate(first.Hash, ClientID, g.ExpiresAt)
+	got[tokenstore.ErrExpired] = rotate(Ref(first), ClientID, g.ExpiresAt)
 
 	for _, want := range sentinels() {
 		err := got[want]
@@ -79,9 +79,9 @@ func testCanceledContext(t *testing.T, h harness) {
 
 	g2 := NewGrant(h.base)
 	_, err1 := s.Rotate(ctx, tokenstore.RotateRequest{
-		Presented: first.Hash, Next: NewHash(), ClientID: ClientID, Now: h.at(time.Minute),
+		Presented: Ref(first), Next: NewHash(), ClientID: ClientID, Now: h.at(time.Minute),
 	})
-	_, _, err2 := s.LookupToken(ctx, first.Hash)
+	_, _, err2 := s.LookupToken(ctx, Ref(first))
 	_, err3 := s.Grant(ctx, g.ID)
 	calls := map[string]error{
 		"CreateGrant": s.CreateGrant(ctx, g2, FirstToken(g2)),

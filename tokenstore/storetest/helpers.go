@@ -33,23 +33,46 @@ func NewGrant(now time.Time) tokenstore.Grant {
 	}
 }
 
-// NewHash returns the Hash of a new random refresh token.
+// NewHash returns the Hash of a new random refresh-token value. The suite
+// uses it for the Next of RotateRequest: a store never sees the value, and
+// finds the token it creates by the family the presenter names
+// (Ref of the RotateResult's Token).
 func NewHash() tokenstore.Hash {
 	_, h := tokenstore.NewToken()
 	return h
 }
 
+// Ref returns the TokenRef a presenter of tok sends: its Hash and its
+// GrantID, as ParseRefreshToken returns them for a value made by
+// tokenstore.NewRefreshToken(tok.GrantID). Every token of the suite names
+// its family, except the first tokens made by UnnamedFirstToken.
+func Ref(tok tokenstore.RefreshToken) tokenstore.TokenRef {
+	return tokenstore.TokenRef{Hash: tok.Hash, GrantID: tok.GrantID}
+}
+
 // FirstToken returns the record of a new first (generation 1) refresh token
-// of g: a random hash, issued at g.IssuedAt, expiring at
-// g.NextExpiry(g.IssuedAt), GrantID g.ID.
+// of g, whose value names g (tokenstore.NewRefreshToken(g.ID)): present it
+// with Ref. It is issued at g.IssuedAt and expires at
+// g.NextExpiry(g.IssuedAt).
 func FirstToken(g tokenstore.Grant) tokenstore.RefreshToken {
+	_, ref := tokenstore.NewRefreshToken(g.ID)
 	return tokenstore.RefreshToken{
-		Hash:       NewHash(),
+		Hash:       ref.Hash,
 		GrantID:    g.ID,
 		Generation: 1,
 		IssuedAt:   g.IssuedAt,
 		ExpiresAt:  g.NextExpiry(g.IssuedAt),
 	}
+}
+
+// UnnamedFirstToken is FirstToken for a value that names no grant (one the
+// host chose, or made with tokenstore.NewToken): present it with
+// tokenstore.TokenRef{Hash: tok.Hash}, without GrantID. Stores must find
+// it all the same.
+func UnnamedFirstToken(g tokenstore.Grant) tokenstore.RefreshToken {
+	tok := FirstToken(g)
+	tok.Hash = NewHash()
+	return tok
 }
 
 // CreateFamily stores g with FirstToken(g) in s and returns that first
@@ -61,10 +84,10 @@ func CreateFamily(t testing.TB, s tokenstore.Store, g tokenstore.Grant) tokensto
 	return first
 }
 
-// RequireRotate presents the token with hash presented on behalf of
-// ClientID at now, without grace period, and returns the result. It fails
-// the test unless Rotate succeeds.
-func RequireRotate(t testing.TB, s tokenstore.Store, presented tokenstore.Hash, now time.Time) tokenstore.RotateResult {
+// RequireRotate presents the token presented on behalf of ClientID at now,
+// without retry window, and returns the result. It fails the test unless
+// Rotate succeeds.
+func RequireRotate(t testing.TB, s tokenstore.Store, presented tokenstore.TokenRef, now time.Time) tokenstore.RotateResult {
 	t.Helper()
 	res, err := s.Rotate(t.Context(), tokenstore.RotateRequest{
 		Presented: presented,

@@ -26,7 +26,7 @@ func testLookupActive(t *testing.T, h harness) {
 	g := NewGrant(h.base)
 	first := CreateFamily(t, s, g)
 
-	gotGrant, tok := lookup(t, s, first.Hash)
+	gotGrant, tok := lookup(t, s, Ref(first))
 	require.NoError(t, tok.Check(gotGrant, h.base))
 	require.NoError(t, tok.Check(gotGrant, g.ExpiresAt.Add(-Precision)))
 }
@@ -35,13 +35,13 @@ func testLookupUsed(t *testing.T, h harness) {
 	s := h.newStore(t)
 	first := CreateFamily(t, s, NewGrant(h.base))
 	now := h.at(time.Minute)
-	res := RequireRotate(t, s, first.Hash, now)
+	res := RequireRotate(t, s, Ref(first), now)
 
-	g, old := lookup(t, s, first.Hash)
+	g, old := lookup(t, s, Ref(first))
 	sameTime(t, now, old.UsedAt, "UsedAt of the rotated token")
 	require.ErrorIs(t, old.Check(g, now), tokenstore.ErrReused)
 
-	g, next := lookup(t, s, res.Token.Hash)
+	g, next := lookup(t, s, Ref(res.Token))
 	sameToken(t, res.Token, next)
 	require.NoError(t, next.Check(g, now))
 }
@@ -52,7 +52,7 @@ func testLookupExpired(t *testing.T, h harness) {
 	g.IdleTimeout = time.Hour
 	first := CreateFamily(t, s, g)
 
-	gotGrant, tok := lookup(t, s, first.Hash)
+	gotGrant, tok := lookup(t, s, Ref(first))
 	sameTime(t, h.at(time.Hour), tok.ExpiresAt, "ExpiresAt of the first token")
 	require.ErrorIs(t, tok.Check(gotGrant, h.at(time.Hour)), tokenstore.ErrExpired, "idle expiry")
 	require.ErrorIs(t, tok.Check(gotGrant, g.ExpiresAt), tokenstore.ErrExpired, "grant expiry")
@@ -62,12 +62,12 @@ func testLookupRevoked(t *testing.T, h harness) {
 	s := h.newStore(t)
 	g := NewGrant(h.base)
 	first := CreateFamily(t, s, g)
-	res := RequireRotate(t, s, first.Hash, h.at(time.Minute))
+	res := RequireRotate(t, s, Ref(first), h.at(time.Minute))
 	revokedAt := h.at(2 * time.Minute)
 	require.NoError(t, s.RevokeGrant(t.Context(), g.ID, revokedAt))
 
-	for _, hash := range []tokenstore.Hash{first.Hash, res.Token.Hash} {
-		gotGrant, tok := lookup(t, s, hash)
+	for _, ref := range []tokenstore.TokenRef{Ref(first), Ref(res.Token)} {
+		gotGrant, tok := lookup(t, s, ref)
 		require.True(t, gotGrant.Revoked)
 		sameTime(t, revokedAt, gotGrant.RevokedAt, "RevokedAt")
 		require.ErrorIs(t, tok.Check(gotGrant, revokedAt), tokenstore.ErrRevoked)
@@ -79,10 +79,10 @@ func testLookupChangesNothing(t *testing.T, h harness) {
 	g := NewGrant(h.base)
 	first := CreateFamily(t, s, g)
 	for range 3 {
-		lookup(t, s, first.Hash)
+		lookup(t, s, Ref(first))
 	}
-	gotGrant, tok := lookup(t, s, first.Hash)
+	gotGrant, tok := lookup(t, s, Ref(first))
 	sameGrant(t, g, gotGrant)
 	sameToken(t, first, tok)
-	RequireRotate(t, s, first.Hash, h.at(time.Minute))
+	RequireRotate(t, s, Ref(first), h.at(time.Minute))
 }

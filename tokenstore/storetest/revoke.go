@@ -20,23 +20,23 @@ func revokeGrantTests() []test {
 
 func testRevokeEveryToken(t *testing.T, h harness) {
 	s := h.newStore(t)
-	g, hashes := chain(t, h, s, 2)
+	g, refs := chain(t, h, s, 2)
 	revokedAt := h.at(time.Hour)
 	require.NoError(t, s.RevokeGrant(t.Context(), g.ID, revokedAt))
 
 	want := g
 	want.Revoked, want.RevokedAt = true, revokedAt
 	sameGrant(t, want, grant(t, s, g.ID))
-	for i, hash := range hashes {
-		gotGrant, tok := lookup(t, s, hash)
+	for i, ref := range refs {
+		gotGrant, tok := lookup(t, s, ref)
 		sameGrant(t, want, gotGrant)
 		require.ErrorIs(t, tok.Check(gotGrant, revokedAt), tokenstore.ErrRevoked)
 		next := NewHash()
 		_, err := s.Rotate(t.Context(), tokenstore.RotateRequest{
-			Presented: hash, Next: next, ClientID: ClientID, Now: revokedAt.Add(time.Minute),
+			Presented: ref, Next: next, ClientID: ClientID, Now: revokedAt.Add(time.Minute),
 		})
 		requireRecordError(t, tokenstore.ErrRevoked, err, "Rotate of generation %d", i+1)
-		requireNotFound(t, s, next, "Next must not be created")
+		requireNotFound(t, s, tokenstore.TokenRef{Hash: next, GrantID: g.ID}, "Next must not be created")
 	}
 }
 
@@ -51,7 +51,7 @@ func testRevokeIdempotent(t *testing.T, h harness) {
 	require.True(t, got.Revoked)
 	require.False(t, got.RevokedAt.IsZero(), "RevokedAt")
 	_, err := s.Rotate(t.Context(), tokenstore.RotateRequest{
-		Presented: first.Hash, Next: NewHash(), ClientID: ClientID, Now: h.at(3 * time.Minute),
+		Presented: Ref(first), Next: NewHash(), ClientID: ClientID, Now: h.at(3 * time.Minute),
 	})
 	requireRecordError(t, tokenstore.ErrRevoked, err)
 }
@@ -65,7 +65,7 @@ func testRevokeOnlyThatGrant(t *testing.T, h harness) {
 	require.NoError(t, s.RevokeGrant(t.Context(), g.ID, h.at(time.Minute)))
 
 	sameGrant(t, other, grant(t, s, other.ID))
-	RequireRotate(t, s, otherFirst.Hash, h.at(2*time.Minute))
+	RequireRotate(t, s, Ref(otherFirst), h.at(2*time.Minute))
 }
 
 func testRevokeUnknown(t *testing.T, h harness) {

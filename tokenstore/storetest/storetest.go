@@ -16,7 +16,8 @@ import (
 // The suite runs twice: with a fixed clock (times in 2030, in a non-UTC
 // location) and with the wall clock (times from time.Now), so that a store
 // whose engine expires records by TTL finds every record it is given still
-// alive when the suite presents a later Now. The suite never sleeps.
+// alive when the suite presents a later Now. One test sleeps 150 ms (see
+// the package documentation).
 func Run(t *testing.T, newStore func(t *testing.T) tokenstore.Store) {
 	t.Helper()
 	for _, c := range clocks() {
@@ -78,6 +79,8 @@ func groups() []group {
 		{"LookupToken", lookupTokenTests()},
 		{"Rotate", rotateTests()},
 		{"Reuse", reuseTests()},
+		{"Retry", retryTests()},
+		{"UnnamedFirstToken", unnamedTests()},
 		{"RevokeGrant", revokeGrantTests()},
 		{"UseOnce", useOnceTests()},
 		{"Errors", errorTests()},
