@@ -9,12 +9,15 @@ import (
 // Audit event kinds.
 const (
 	// AuditRefreshSucceeded: a refresh token was rotated and new tokens
-	// issued. Reason is "grace" when the token had already been used
-	// within the grace period.
+	// issued. Reason is "retry" when the token had already been used and
+	// its client presented it again within the retry window (the
+	// successor issued before is superseded).
 	AuditRefreshSucceeded = "refresh_succeeded"
 	// AuditRefreshFailed: a refresh was refused. Reason says why:
 	// "not_found", "expired", "revoked", "client_mismatch",
-	// "invalid_scope", "store_error", "server_error".
+	// "invalid_scope", "store_error" and "store_timeout" (answered 503),
+	// "server_error" (answered 500 after the token was rotated: the
+	// client's retry succeeds).
 	AuditRefreshFailed = "refresh_failed"
 	// AuditReuseDetected: an already rotated refresh token was presented
 	// again; its whole family (GrantID) has been revoked.

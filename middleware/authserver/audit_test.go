@@ -38,7 +38,7 @@ func TestSlogAuditFormat(t *testing.T) {
 func TestAuditNeverLogsSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	fs := failingStore{fail: map[string]bool{}}
+	fs := newFailingStore()
 	e := newEnv(t, func(c *authserver.TokenConfig) {
 		c.Audit = nil // the default: SlogAudit(Logger)
 		c.Logger = logger
@@ -52,7 +52,7 @@ func TestAuditNeverLogsSecrets(t *testing.T) {
 	wrongSecret := "definitely-wrong-secret-value"
 	require.Equal(t, 401, e.post(refreshForm(r1.RefreshToken), basic(clientA, wrongSecret)).Code)
 	rt := e.grant(clientA, testScope)
-	fs.fail["Rotate"] = true
+	fs.fail.set("Rotate", true)
 	require.Equal(t, 503, e.refresh(rt).Code)
 
 	out := buf.String()

@@ -1,9 +1,9 @@
 package authserver
 
 import (
-	"encoding/base64"
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"maps"

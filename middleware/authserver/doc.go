@@ -12,11 +12,24 @@
 // dispatches on grant_type to a GrantHandler. The built-in refresh_token
 // grant rotates refresh tokens through a tokenstore.Store: each refresh
 // consumes the presented token and returns its successor; presenting a
-// rotated token again revokes the whole family (RFC 9700 §4.14.2). Every
-// refused refresh token, whatever the reason (unknown, expired, revoked,
-// reused, another client's), gets the same invalid_grant answer. A scope
-// parameter narrows the new access token to a literal subset of the
-// original scope without changing the grant.
+// rotated token again revokes the whole family (RFC 9700 §4.14.2), unless
+// it is the same client's retry within TokenConfig.RetryWindow (a lost
+// answer, or a 5xx), which supersedes the earlier successor so that the
+// family never forks. Every refused refresh token, whatever the reason
+// (unknown, expired, revoked, reused, another client's), gets the same
+// invalid_grant answer. A scope parameter narrows the new access token to a
+// literal subset of the original scope without changing the grant.
+//
+// Every store call runs under a deadline (StoreTimeout, 5 s by default); a
+// store that fails or does not answer in time is answered 503
+// temporarily_unavailable with Retry-After, and the client's retry
+// succeeds once the store is back.
+//
+// Client secrets are hashed once per attempt, unknown client_ids cost what
+// registered ones do, and failed secret attempts are throttled per
+// client_id (ClientAuthConfig.FailureLimit, answered 429). Introspection by
+// client authentication is open only to the clients listed in
+// IntrospectionConfig.AllowedClients (RFC 7662 §4).
 //
 // Access tokens are JWTs as RFC 9068 describes (typ at+jwt) carrying the
 // scope, the grant ID (grant_id) and the SMART launch context (patient,

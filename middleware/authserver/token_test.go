@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -444,6 +445,23 @@ func TestRefreshRetry(t *testing.T) {
 		rec = e.refresh(r2.RefreshToken)
 		assert.Equal(t, bodyInvalidGrant, rec.Body.String())
 	})
+	t.Run("window measured by the store", func(t *testing.T) {
+		e := newEnv(t, func(c *authserver.TokenConfig) {
+			c.RetryWindow = 10 * time.Second
+			c.Store = tokenstore.NewMemoryStore(tokenstore.MemoryOptions{Clock: c.Now}) // the test clock
+		})
+		rt0 := e.grant(clientA, testScope)
+		e.refreshOK(rt0)
+		e.clock.Advance(9 * time.Second)
+		r1b := e.refreshOK(rt0)
+		assert.Equal(t, "retry", e.audit.events[len(e.audit.events)-1].Reason)
+		e.clock.Advance(2 * time.Second) // 11 s after the first acceptance
+		rec := e.refresh(rt0)
+		require.Equal(t, http.StatusBadRequest, rec.Code)
+		assert.Equal(t, bodyInvalidGrant, rec.Body.String())
+		assert.Equal(t, authserver.AuditReuseDetected, e.audit.events[len(e.audit.events)-1].Kind)
+		assert.Equal(t, bodyInvalidGrant, e.refresh(r1b.RefreshToken).Body.String(), "family revoked")
+	})
 	t.Run("another client's retry is reuse", func(t *testing.T) {
 		e := newEnv(t, nil)
 		rt0 := e.grant(clientA, testScope)
@@ -531,33 +549,55 @@ func TestTokenConfigRetryWindow(t *testing.T) {
 // does not answer until release is closed.
 type failingStore struct {
 	tokenstore.Store
-	fail    map[string]bool
-	hang    map[string]bool
-	release chan struct{}
+	fail, hang *opSet
+	release    chan struct{}
+}
+
+func newFailingStore() failingStore {
+	return failingStore{Store: tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}),
+		fail: &opSet{}, hang: &opSet{}, release: make(chan struct{})}
+}
+
+// opSet is a set of operation names, safe for concurrent use.
+type opSet struct {
+	mu  sync.Mutex
+	ops map[string]bool
+}
+
+func (s *opSet) set(op string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ops == nil {
+		s.ops = map[string]bool{}
+	}
+	s.ops[op] = on
+}
+
+func (s *opSet) has(op string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ops[op]
 }
 
 var errStoreDown = errors.New("store: connection refused")
 
-// after runs after op reached the store: it hangs if asked to.
-func (s failingStore) after(op string) {
-	if s.hang[op] {
-		<-s.release
-	}
-}
-
 func (s failingStore) Rotate(ctx context.Context, req tokenstore.RotateRequest) (tokenstore.RotateResult, error) {
-	if s.fail["Rotate"] {
+	if s.fail.has("Rotate") {
 		return tokenstore.RotateResult{}, errStoreDown
 	}
-	defer s.after("Rotate")
+	if s.hang.has("Rotate") {
+		defer func() { <-s.release }()
+	}
 	return s.Store.Rotate(ctx, req)
 }
 
 func (s failingStore) LookupToken(ctx context.Context, ref tokenstore.TokenRef) (tokenstore.Grant, tokenstore.RefreshToken, error) {
-	if s.fail["LookupToken"] {
+	if s.fail.has("LookupToken") {
 		return tokenstore.Grant{}, tokenstore.RefreshToken{}, errStoreDown
 	}
-	defer s.after("LookupToken")
+	if s.hang.has("LookupToken") {
+		defer func() { <-s.release }()
+	}
 	return s.Store.LookupToken(ctx, ref)
 }
 
@@ -582,15 +622,14 @@ func TestRefreshStoreFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := failingStore{Store: tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}),
-				fail: map[string]bool{}, hang: map[string]bool{}, release: make(chan struct{})}
+			fs := newFailingStore()
 			e := newEnv(t, func(c *authserver.TokenConfig) {
 				c.Store = fs
 				c.StoreTimeout = 20 * time.Millisecond
 			})
 			rt := e.grant(clientA, testScope)
-			fs.fail[tt.fail] = true
-			fs.hang[tt.hang] = true
+			fs.fail.set(tt.fail, true)
+			fs.hang.set(tt.hang, true)
 			rec := e.refresh(rt, tt.params...)
 			require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 			assert.Equal(t, bodyUnavailable, rec.Body.String())
@@ -602,9 +641,9 @@ func TestRefreshStoreFailure(t *testing.T) {
 
 			// The store answers again: the client's retry succeeds, and
 			// the family has one live token.
+			fs.fail.set(tt.fail, false)
+			fs.hang.set(tt.hang, false)
 			close(fs.release)
-			delete(fs.fail, tt.fail)
-			delete(fs.hang, tt.hang)
 			r1 := e.refreshOK(rt, tt.params...)
 			r2 := e.refreshOK(r1.RefreshToken)
 			_, tok, err := e.store.LookupToken(context.Background(), tokenstore.ParseRefreshToken(r2.RefreshToken))

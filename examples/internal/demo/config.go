@@ -24,9 +24,12 @@ type Config struct {
 	// and online_access grants.
 	Offline Lifetime `json:"offline,omitempty"`
 	Online  Lifetime `json:"online,omitempty"`
-	// GracePeriod during which a rotated refresh token may be presented
-	// again (default 0: never).
-	GracePeriod Duration `json:"grace_period,omitempty"`
+	// RetryWindow is how long after a refresh token was rotated its
+	// client may present it again as a retry (a lost answer) and get new
+	// tokens; see authserver.TokenConfig.RetryWindow (at most 1m). Absent:
+	// the library's default (30s); "0s": no retry, every second
+	// presentation is reuse and revokes the family.
+	RetryWindow *Duration `json:"retry_window,omitempty"`
 	// CORSOrigins are the browser origins allowed to call the token and
 	// revocation endpoints.
 	CORSOrigins []string `json:"cors_origins,omitempty"`
@@ -39,9 +42,13 @@ type Config struct {
 	// FHIR routes also accept.
 	TrustedIssuers []TrustedIssuer `json:"trusted_issuers,omitempty"`
 	// IntrospectionScope lets a bearer token holding this scope call the
-	// introspection endpoint (besides confidential clients). Empty: only
-	// clients.
+	// introspection endpoint. Empty: only the IntrospectionClients.
 	IntrospectionScope string `json:"introspection_scope,omitempty"`
+	// IntrospectionClients are the confidential clients (the resource
+	// servers) that may call the introspection endpoint with their client
+	// credentials. Empty: none, only bearer tokens with
+	// IntrospectionScope.
+	IntrospectionClients []string `json:"introspection_clients,omitempty"`
 }
 
 // Lifetime is the idle and absolute lifetime of a kind of grant.

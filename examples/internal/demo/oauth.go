@@ -44,18 +44,23 @@ func (s *Server) mountOAuthEndpoints(mux *http.ServeMux, d oauthDeps) error {
 	if err != nil {
 		return err
 	}
-	introspection, err := authserver.NewIntrospectionHandler(authserver.IntrospectionConfig{
+	ic := authserver.IntrospectionConfig{
 		Issuer:         d.issuer,
 		Audience:       s.FHIRBaseURL,
 		Store:          d.store,
 		Keys:           d.keys,
-		Clients:        d.clients,
 		BearerVerifier: d.verifier,
 		BearerScope:    d.cfg.IntrospectionScope,
 		DisableBearer:  d.cfg.IntrospectionScope == "",
 		Logger:         d.logger,
 		Now:            d.now,
-	})
+	}
+	// Only the configured resource servers introspect with their client
+	// credentials (RFC 7662 §4).
+	if len(d.cfg.IntrospectionClients) > 0 {
+		ic.Clients, ic.AllowedClients = d.clients, d.cfg.IntrospectionClients
+	}
+	introspection, err := authserver.NewIntrospectionHandler(ic)
 	if err != nil {
 		return err
 	}

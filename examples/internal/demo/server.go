@@ -131,7 +131,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		AccessTokenLifetime: time.Duration(cfg.AccessTokenLifetime),
 		OfflineLifetime:     authserver.Lifetime{Idle: time.Duration(cfg.Offline.Idle), Absolute: time.Duration(cfg.Offline.Absolute)},
 		OnlineLifetime:      authserver.Lifetime{Idle: time.Duration(cfg.Online.Idle), Absolute: time.Duration(cfg.Online.Absolute)},
-		GracePeriod:         time.Duration(cfg.GracePeriod),
+		RetryWindow:         retryWindow(cfg.RetryWindow),
 		CORS:                cors,
 		Logger:              logger,
 		Now:                 now,
@@ -264,4 +264,16 @@ func (iv issuerVerifier) VerifyToken(ctx context.Context, token string) (*middle
 		return nil, middleware.ErrBadIssuer
 	}
 	return v.VerifyToken(ctx, token)
+}
+
+// retryWindow is the TokenConfig.RetryWindow of the configured retry_window:
+// absent is the library default (zero), "0s" is no retry (negative).
+func retryWindow(d *Duration) time.Duration {
+	switch {
+	case d == nil:
+		return 0
+	case *d == 0:
+		return -1
+	}
+	return time.Duration(*d)
 }
