@@ -11,16 +11,21 @@ import (
 	"github.com/smartauth/smartauth/tokenstore/redisstore"
 )
 
-// The store needs a go-redis client; it works the same with a single node,
-// Sentinel (redis.NewFailoverClient) or a Cluster (redis.NewClusterClient).
+// The store needs a go-redis client with ContextTimeoutEnabled; it works
+// the same with a single node, Sentinel (redis.NewFailoverClient) or a
+// Cluster (redis.NewClusterClient), which spreads the families over its
+// masters.
 func ExampleNew() {
-	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	client := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:                 []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"},
+		ContextTimeoutEnabled: true, // the ctx deadline bounds every call
+	})
 	defer client.Close()
 	store := redisstore.New(client, redisstore.Options{Prefix: "myapp:"})
 
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	now := time.Now()
-	tok, hash := tokenstore.NewToken()
 	g := tokenstore.Grant{
 		ID:        tokenstore.NewID(),
 		ClientID:  "my-app",
@@ -30,20 +35,39 @@ func ExampleNew() {
 		ExpiresAt: now.Add(90 * 24 * time.Hour),
 		Kind:      tokenstore.KindOffline,
 	}
-	if err := store.CreateGrant(ctx, g, tokenstore.RefreshToken{Hash: hash, IssuedAt: now, ExpiresAt: g.ExpiresAt}); err != nil {
+	// A value that names its grant is found in one round trip.
+	value, ref := tokenstore.NewRefreshToken(g.ID)
+	first := tokenstore.RefreshToken{Hash: ref.Hash, IssuedAt: now, ExpiresAt: g.ExpiresAt}
+	if err := store.CreateGrant(ctx, g, first); err != nil {
 		log.Fatal(err)
 	}
 
-	// Later: the client presents tok.
-	_, nextHash := tokenstore.NewToken()
+	// Later: the client presents value.
+	_, next := tokenstore.NewRefreshToken(g.ID)
 	res, err := store.Rotate(ctx, tokenstore.RotateRequest{
-		Presented: tokenstore.HashToken(tok),
-		Next:      nextHash,
-		ClientID:  "my-app",
-		Now:       time.Now(),
+		Presented:   tokenstore.ParseRefreshToken(value),
+		Next:        next.Hash,
+		ClientID:    "my-app",
+		Now:         time.Now(),
+		RetryWindow: 30 * time.Second,
 	})
 	if err != nil {
 		log.Fatal(err) // a tokenstore sentinel means invalid_grant, anything else server_error
 	}
 	log.Println("generation", res.Token.Generation)
+}
+
+// After upgrading from the version whose keys all shared the hash tag
+// "{" + Prefix + "}", copy the records into the current layout once,
+// before serving.
+func ExampleStore_MigrateLegacyKeys() {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
+	defer client.Close()
+	store := redisstore.New(client, redisstore.Options{Prefix: "myapp:"})
+
+	n, err := store.MigrateLegacyKeys(context.Background())
+	if err != nil {
+		log.Fatal(err) // safe to run again
+	}
+	log.Printf("copied %d token families", n)
 }

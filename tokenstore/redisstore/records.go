@@ -8,11 +8,16 @@ import (
 	"github.com/smartauth/smartauth/tokenstore"
 )
 
-// A grant is a Redis hash with the fields below, and "first", the hex hash
-// of its first token (see createGrantLua); a refresh token is a hash with
-// the fields of tokenFields. Times are decimal unix microseconds, the idle
-// timeout is decimal microseconds. Optional fields ("revoked" of a grant,
-// "used" of a token) are absent when unset.
+// A grant is a Redis hash with the fields of grantFields and the family's
+// state: "first" (hex hash of its first token, see createGrantLua), "live"
+// and "liveexp" (hex hash and expiry of its live token, absent if none) and
+// "sup:<hex hash>" (when that token was superseded by a retry). A refresh token is a hash with the
+// fields of tokenFields and, once a presentation of it was accepted, "acc"
+// (when, on the server's clock) and "succ" (hex hash of its current
+// successor), and "rt" if a retry created it (see rotateLua). Times are
+// decimal unix microseconds, the idle timeout is decimal microseconds.
+// Optional fields ("revoked" of a grant, "used" of a token) are absent when
+// unset.
 var (
 	grantFields = []string{"client", "sub", "fhiruser", "scope", "launch", "iat", "exp", "idle", "kind", "revoked"}
 	tokenFields = []string{"grant", "gen", "iat", "exp", "used"}
