@@ -70,7 +70,9 @@ type ClientAuthConfig struct {
 	// regained (FailureWindow). It bounds both online guessing of a secret
 	// and the CPU an attacker can spend on a slow (PBKDF2) hash. Unknown
 	// and registered client_ids are tracked alike, so the throttle tells
-	// nothing about which exist; successful attempts cost nothing. Each
+	// nothing about which exist; successful attempts cost nothing and are
+	// never held up (concurrent failing attempts admitted together may
+	// overshoot the burst, and are then refused for as much longer). Each
 	// ClientAuthenticator tracks at most 10,000 client_ids, forgetting
 	// those whose budget is whole again first and then those closest to
 	// it. Zero value: 10. Negative: no throttling.

@@ -93,17 +93,16 @@ func (a *ClientAuthenticator) authenticatePost(ctx context.Context, clientID, se
 // before any lookup or hash), the client is looked up, and exactly one
 // hash is computed — of the registered hash's scheme, or of the dummy hash
 // (the scheme and cost of HashSecret) for an unknown client or one
-// registered for another method. A failed check spends one attempt of
-// id's budget; any other outcome gives the attempt back.
+// registered for another method. Only a failed check spends an attempt of
+// id's budget.
 func (a *ClientAuthenticator) authenticateSecret(ctx context.Context, method AuthMethod, id, secret, formClientID string) (*Client, error) {
 	basic := method == AuthClientSecretBasic
-	attempt, retryAfter := a.throttle.reserve(id, a.now())
-	if retryAfter > 0 {
-		return nil, clientThrottled(retryAfter)
+	if wait := a.throttle.wait(id, a.now()); wait > 0 {
+		return nil, clientThrottled(wait)
 	}
 	c, err := a.checkSecret(ctx, method, id, secret)
-	if !errors.Is(err, errSecretCheckFailed) {
-		attempt.giveBack()
+	if errors.Is(err, errSecretCheckFailed) {
+		a.throttle.fail(id, a.now())
 	}
 	switch {
 	case err != nil:

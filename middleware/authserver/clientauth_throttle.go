@@ -12,10 +12,14 @@ import (
 const maxThrottledClients = 10_000
 
 // failureThrottle limits failed client-secret attempts per client_id with
-// a token bucket: a client_id may spend limit attempts in a burst and
-// regains one each window. An attempt is reserved before the secret is
-// checked (so concurrent attempts cannot overspend) and given back if it
-// did not fail.
+// a token bucket: a client_id may fail limit times in a burst and regains
+// one attempt each window. An attempt is refused while the client_id's
+// budget is spent; a failed attempt spends one. Successful attempts are
+// never counted nor held up, however many run at once; the price is that
+// concurrent failing attempts all admitted while one attempt was left
+// overspend the budget — each failure still spends a window, so the
+// client_id is then refused for as much longer, and over time no more
+// than one attempt per window gets through.
 //
 // The state of a client_id is one time, full: when its budget is whole
 // again. The attempts spent at now are ⌈(full − now) / window⌉, and an
@@ -61,18 +65,26 @@ type throttleEntry struct {
 	index int       // in the heap
 }
 
-// throttleAttempt is an attempt reserved by failureThrottle.reserve.
-type throttleAttempt struct {
-	t   *failureThrottle // nil: nothing to give back
-	key uint64
-	now time.Time
+// wait returns how long id must wait, at now, before its next attempt:
+// zero if it may make one now.
+func (t *failureThrottle) wait(id string, now time.Time) time.Duration {
+	if t == nil {
+		return 0
+	}
+	key := maphash.String(t.seed, id)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e := t.entries[key]
+	if e == nil {
+		return 0
+	}
+	return max(0, e.full.Sub(now)+t.window-t.burst)
 }
 
-// reserve spends one attempt of id at now, or reports with a positive
-// retryAfter that none is left and how long until one is.
-func (t *failureThrottle) reserve(id string, now time.Time) (a throttleAttempt, retryAfter time.Duration) {
+// fail records a failed attempt of id at now.
+func (t *failureThrottle) fail(id string, now time.Time) {
 	if t == nil {
-		return throttleAttempt{}, 0
+		return
 	}
 	key := maphash.String(t.seed, id)
 	t.mu.Lock()
@@ -87,37 +99,10 @@ func (t *failureThrottle) reserve(id string, now time.Time) (a throttleAttempt, 
 		t.entries[key] = e
 		heap.Push(&t.byFull, e)
 	}
-	start := e.full
-	if start.Before(now) {
-		start = now
+	if e.full.Before(now) {
+		e.full = now
 	}
-	if over := start.Add(t.window).Sub(now) - t.burst; over > 0 {
-		return throttleAttempt{}, over
-	}
-	e.full = start.Add(t.window)
-	heap.Fix(&t.byFull, e.index)
-	return throttleAttempt{t: t, key: key, now: now}, 0
-}
-
-// giveBack returns a reserved attempt that did not fail. An entry whose
-// budget is whole again is dropped.
-func (a throttleAttempt) giveBack() {
-	t := a.t
-	if t == nil {
-		return
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e := t.entries[a.key]
-	if e == nil {
-		return // forgotten meanwhile
-	}
-	e.full = e.full.Add(-t.window)
-	if !e.full.After(a.now) {
-		heap.Remove(&t.byFull, e.index)
-		delete(t.entries, e.key)
-		return
-	}
+	e.full = e.full.Add(t.window)
 	heap.Fix(&t.byFull, e.index)
 }
 

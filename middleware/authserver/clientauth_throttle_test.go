@@ -200,27 +200,39 @@ func TestClientAuthThrottleDefaults(t *testing.T) {
 	requireAuthError(t, err, http.StatusUnauthorized, CodeInvalidClient, true, ErrUnknownClient)
 }
 
-// TestClientAuthThrottleConcurrent: concurrent wrong attempts cannot
-// overspend the budget: exactly FailureLimit are checked.
+// TestClientAuthThrottleConcurrent: concurrent attempts with the right
+// secret are never throttled, however many; concurrent wrong ones spend the
+// budget (and may overshoot it, each costing a window).
 func TestClientAuthThrottleConcurrent(t *testing.T) {
-	f, counting := newThrottleFixture(t, func(c *ClientAuthConfig) { c.FailureLimit = 5 })
-	var unauthorized, throttled atomic.Int64
-	var wg sync.WaitGroup
-	for range 40 {
-		wg.Go(func() {
-			_, err := f.authenticate([]string{caEncodedBasic(caBasicID, "wrong")}, nil)
-			switch err.(*Error).Status {
-			case http.StatusUnauthorized:
-				unauthorized.Add(1)
-			case http.StatusTooManyRequests:
-				throttled.Add(1)
-			}
-		})
+	f, _ := newThrottleFixture(t, func(c *ClientAuthConfig) { c.FailureLimit = 5 })
+	attempt := func(secret string) map[int]int {
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		var wg sync.WaitGroup
+		for range 40 {
+			wg.Go(func() {
+				status := http.StatusOK
+				if _, err := f.authenticate([]string{caEncodedBasic(caBasicID, secret)}, nil); err != nil {
+					status = err.(*Error).Status
+				}
+				mu.Lock()
+				statuses[status]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return statuses
 	}
-	wg.Wait()
-	assert.EqualValues(t, 5, unauthorized.Load())
-	assert.EqualValues(t, 35, throttled.Load())
-	assert.EqualValues(t, 5, counting.lookups.Load())
+	assert.Equal(t, map[int]int{http.StatusOK: 40}, attempt(caBasicSecret))
+	assert.Zero(t, f.auth.throttle.size())
+
+	wrong := attempt("wrong")
+	assert.GreaterOrEqual(t, wrong[http.StatusUnauthorized], 5)
+	assert.Equal(t, 40, wrong[http.StatusUnauthorized]+wrong[http.StatusTooManyRequests])
+	// Every failure costs a window: the wait is as long as the overshoot.
+	_, err := f.authenticate([]string{caEncodedBasic(caBasicID, caBasicSecret)}, nil)
+	requireAuthError(t, err, http.StatusTooManyRequests, CodeInvalidClient, false, errClientThrottled)
+	assert.Equal(t, time.Duration(wrong[http.StatusUnauthorized]-5+1)*time.Second, err.(*Error).RetryAfter)
 }
 
 // TestClientAuthThrottleOverHTTP: the token endpoint answers a throttled
@@ -246,43 +258,41 @@ func TestFailureThrottleBounded(t *testing.T) {
 	now := caStart
 	th := newFailureThrottle(3, time.Second, 100)
 	for range 3 {
-		_, wait := th.reserve("target", now)
-		require.Zero(t, wait)
+		require.Zero(t, th.wait("target", now))
+		th.fail("target", now)
 	}
 	for i := range 1000 {
-		_, wait := th.reserve(fmt.Sprintf("flood-%d", i), now)
-		require.Zero(t, wait)
+		id := fmt.Sprintf("flood-%d", i)
+		require.Zero(t, th.wait(id, now))
+		th.fail(id, now)
 		require.LessOrEqual(t, th.size(), 100)
 	}
-	_, wait := th.reserve("target", now)
-	assert.Equal(t, time.Second, wait, "target still throttled")
+	assert.Equal(t, time.Second, th.wait("target", now), "target still throttled")
 
 	// Idle entries (budget whole again) are forgotten first.
 	later := now.Add(2 * time.Second)
-	_, wait = th.reserve("new", later)
-	require.Zero(t, wait)
-	_, wait = th.reserve("target", later)
-	assert.Zero(t, wait, "target regained two attempts")
+	th.fail("new", later)
+	assert.Zero(t, th.wait("target", later), "target regained two attempts")
+	th.fail("target", later)
+	th.fail("target", later)
+	assert.Equal(t, time.Second, th.wait("target", later))
 }
 
-// TestFailureThrottleGiveBack: a given-back attempt is not spent, and an
-// entry whose budget is whole again is dropped.
-func TestFailureThrottleGiveBack(t *testing.T) {
+// TestFailureThrottleWindow: a failure spends one attempt, regained after
+// one window; a nil throttle throttles nothing.
+func TestFailureThrottleWindow(t *testing.T) {
 	th := newFailureThrottle(2, time.Second, 10)
-	a, _ := th.reserve("c", caStart)
-	a.giveBack()
-	assert.Zero(t, th.size())
-	th.reserve("c", caStart) // spent
-	a, _ = th.reserve("c", caStart)
-	a.giveBack()
+	assert.Zero(t, th.wait("c", caStart))
+	th.fail("c", caStart)
+	assert.Zero(t, th.wait("c", caStart))
+	th.fail("c", caStart)
+	assert.Equal(t, time.Second, th.wait("c", caStart))
+	assert.Equal(t, 250*time.Millisecond, th.wait("c", caStart.Add(750*time.Millisecond)))
+	assert.Zero(t, th.wait("c", caStart.Add(time.Second)))
+	assert.Zero(t, th.wait("other", caStart))
 	assert.Equal(t, 1, th.size())
-	_, wait := th.reserve("c", caStart)
-	assert.Zero(t, wait)
-	_, wait = th.reserve("c", caStart)
-	assert.Equal(t, time.Second, wait)
-	throttleAttempt{}.giveBack() // nothing reserved: no-op
+
 	var none *failureThrottle
-	a, wait = none.reserve("c", caStart)
-	assert.Zero(t, wait)
-	a.giveBack()
+	none.fail("c", caStart)
+	assert.Zero(t, none.wait("c", caStart))
 }

@@ -20,7 +20,7 @@ import (
 
 // The descriptions the token endpoint gives.
 const (
-	serverErrorDescription  = "the authorization server could not handle the request"
+	unavailableDescription  = "the authorization server is temporarily unavailable; retry the request later"
 	invalidGrantDescription = "the refresh token is invalid, expired or revoked"
 )
 
@@ -38,6 +38,7 @@ func proxiedRedis(t *testing.T) (tokenstore.Store, *testenv.Proxy) {
 	c := testenv.RedisClient(t, func(o *redis.Options) {
 		o.Addr = proxy.Addr()
 		o.MaxRetryBackoff = 10 * time.Millisecond
+		o.ContextTimeoutEnabled = true
 	})
 	prefix := testenv.RedisPrefix(t, testenv.RedisClient(t, nil))
 	return redisstore.New(c, redisstore.Options{Prefix: prefix}), proxy
@@ -93,8 +94,10 @@ func failingStores() map[string]func(t *testing.T) failingStore {
 	}
 }
 
-// TestStoreFailure: a failing store is answered with server_error, and the
-// refresh token still rotates exactly once once the store is back.
+// TestStoreFailure: a failing store is answered with 503
+// temporarily_unavailable and Retry-After, and the refresh token still
+// rotates once the store is back: the retry succeeds, its successor
+// refreshes, and presenting the consumed token after that is reuse.
 func TestStoreFailure(t *testing.T) {
 	for name, newStore := range failingStores() {
 		t.Run(name, func(t *testing.T) {
@@ -103,13 +106,16 @@ func TestStoreFailure(t *testing.T) {
 			rt := newGrant(t, h)
 
 			fs.fail()
-			requireOAuthError(t, refresh(h, rt), http.StatusInternalServerError, "server_error", serverErrorDescription)
+			rec := refresh(h, rt)
+			requireOAuthError(t, rec, http.StatusServiceUnavailable, "temporarily_unavailable", unavailableDescription)
+			require.Equal(t, "1", rec.Header().Get("Retry-After"))
 			fs.recover()
 
 			next := requireRefreshed(t, refresh(h, rt))
+			last := requireRefreshed(t, refresh(h, next.RefreshToken))
 			requireOAuthError(t, refresh(h, rt), http.StatusBadRequest, "invalid_grant", invalidGrantDescription)
-			// The reuse revoked the family, the new token included.
-			requireOAuthError(t, refresh(h, next.RefreshToken), http.StatusBadRequest, "invalid_grant", invalidGrantDescription)
+			// The reuse revoked the family, the newest token included.
+			requireOAuthError(t, refresh(h, last.RefreshToken), http.StatusBadRequest, "invalid_grant", invalidGrantDescription)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -17,37 +18,60 @@ import (
 )
 
 const (
-	issuer       = "https://auth.example.org"
-	audience     = "https://fhir.example.org/r4"
-	clientID     = "endpoint-test-app"
-	clientSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0" // test only
-	grantScope   = "openid fhirUser offline_access launch/patient patient/*.rs"
+	issuer        = "https://auth.example.org"
+	tokenEndpoint = issuer + "/token"
+	audience      = "https://fhir.example.org/r4"
+	clientID      = "endpoint-test-app"
+	clientSecret  = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0" // test only
+	grantScope    = "openid fhirUser offline_access launch/patient patient/*.rs"
 )
+
+// handlerOptions adjust the token endpoint newHandlerWith builds. Zero
+// values are the library's defaults.
+type handlerOptions struct {
+	// now is the clock of the instance (the token endpoint's and its
+	// client authenticator's).
+	now func() time.Time
+	// retryWindow and storeTimeout are TokenConfig's.
+	retryWindow, storeTimeout time.Duration
+	// clients are registered besides the client_secret_basic test client.
+	clients []authserver.Client
+}
 
 // newHandler returns a token endpoint on store with one confidential
 // client (client_secret_basic) and an ES256 signer.
 func newHandler(t testing.TB, store tokenstore.Store) *authserver.TokenHandler {
 	t.Helper()
+	return newHandlerWith(t, store, handlerOptions{})
+}
+
+// newHandlerWith is newHandler with options. The store is also the
+// replay guard of client assertions.
+func newHandlerWith(t testing.TB, store tokenstore.Store, o handlerOptions) *authserver.TokenHandler {
+	t.Helper()
 	key, err := authserver.GenerateSigningKey("ES256")
 	require.NoError(t, err)
 	signer, err := authserver.NewKeySet(key)
 	require.NoError(t, err)
-	clients, err := authserver.NewStaticClients(authserver.Client{
+	clients, err := authserver.NewStaticClients(append([]authserver.Client{{
 		ID: clientID, AuthMethod: authserver.AuthClientSecretBasic, SecretHash: authserver.HashSecret(clientSecret),
-	})
+	}}, o.clients...)...)
 	require.NoError(t, err)
 	auth, err := authserver.NewClientAuthenticator(authserver.ClientAuthConfig{
-		Clients: clients, TokenEndpoint: issuer + "/token", Replay: store,
+		Clients: clients, TokenEndpoint: tokenEndpoint, Replay: store, Now: o.now, StoreTimeout: o.storeTimeout,
 	})
 	require.NoError(t, err)
 	h, err := authserver.NewTokenHandler(authserver.TokenConfig{
-		Issuer:   issuer,
-		Audience: audience,
-		Store:    store,
-		Clients:  auth,
-		Signer:   signer,
-		Audit:    func(context.Context, authserver.AuditEvent) {},
-		Logger:   slog.New(slog.DiscardHandler),
+		Issuer:       issuer,
+		Audience:     audience,
+		Store:        store,
+		Clients:      auth,
+		Signer:       signer,
+		RetryWindow:  o.retryWindow,
+		StoreTimeout: o.storeTimeout,
+		Audit:        func(context.Context, authserver.AuditEvent) {},
+		Logger:       slog.New(slog.DiscardHandler),
+		Now:          o.now,
 	})
 	require.NoError(t, err)
 	return h
@@ -112,6 +136,29 @@ func requireRefreshed(t testing.TB, rec *httptest.ResponseRecorder) tokenRespons
 	require.Equal(t, grantScope, resp.Scope)
 	require.Equal(t, "pat-123", resp.Patient)
 	return resp
+}
+
+// refreshResult is the outcome of a refresh: the status and, for a 200,
+// the new refresh token.
+type refreshResult struct {
+	status       int
+	refreshToken string
+}
+
+// refreshOutcome posts a refresh for rt through h and returns its outcome;
+// a 200 without a refresh token is reported with t.Error (safe from any
+// goroutine).
+func refreshOutcome(t testing.TB, h http.Handler, rt string) refreshResult {
+	rec := refresh(h, rt)
+	res := refreshResult{status: rec.Code}
+	if rec.Code == http.StatusOK {
+		var resp tokenResponse
+		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil || resp.RefreshToken == "" {
+			t.Errorf("200 without a refresh token: %v", err)
+		}
+		res.refreshToken = resp.RefreshToken
+	}
+	return res
 }
 
 // requireOAuthError requires rec to be the OAuth error response with the
