@@ -22,12 +22,25 @@
 //     revocation time;
 //   - smartauth_refresh_tokens: one row per refresh token, keyed by the
 //     SHA-256 hash of the token (never the token), referencing its grant
-//     (ON DELETE CASCADE), with the time it was used;
+//     (ON DELETE CASCADE), with the time it was used or superseded
+//     (used_at), the database-clock time its first presentation was
+//     accepted (accepted_at) and the hash of the successor its latest
+//     accepted presentation made (successor);
 //   - smartauth_one_time_keys: the keys recorded by UseOnce.
 //
 // Options.Schema and Options.TablePrefix place the tables elsewhere; the
 // SQL Migrate runs for them is Store.SchemaSQL. Times are timestamptz
 // (microsecond precision) and are returned in UTC.
+//
+// # Upgrading
+//
+// Every statement of schema.sql is idempotent, so Migrate (or schema.sql)
+// also upgrades tables made by an earlier version: accepted_at and
+// successor were added for the retry window, by ALTER TABLE … ADD COLUMN
+// IF NOT EXISTS (nullable, no default: no table rewrite). Tokens used
+// before the upgrade have neither, so presenting one again is reuse, as it
+// was. Migrate takes brief table locks (the ALTER TABLE and CREATE INDEX
+// statements, even when they change nothing); run it when deploying.
 //
 // # Rotation
 //
@@ -37,17 +50,41 @@
 // INSERT of the successor. The row lock the UPDATE takes makes concurrent
 // presentations of the same token wait; under READ COMMITTED they then
 // re-check the row, find it used and match nothing. A successor hash that
-// already exists fails the whole statement, so nothing is written.
+// already exists fails the whole statement, so nothing is written. The
+// order in which presentations take that lock is the order the store
+// decides by; the presenters' Now values play no part in it.
 //
 // When the statement matches nothing, a short transaction decides: it
 // locks the token's row (SELECT … FOR NO KEY UPDATE), applies the rules of
 // tokenstore.RotateRequest in order and then writes: nothing for an unknown
-// token, a client mismatch, a revoked grant or an expiry; the revocation of
-// the family for a reused token; the successor for a rotation within the
-// grace period. Exactly one of any number of concurrent presentations of
-// an unused token rotates it, across any number of pools and processes.
+// token, a client mismatch on an unused token, a revoked grant or an
+// expiry; the revocation of the family for reuse (including a used token
+// presented by another client); for a retry, in one statement, the
+// superseding of the current successor (only if it is still unused and
+// unexpired and the window has not passed), the successor and the new
+// successor link. The retry window is measured on the database's clock,
+// clock_timestamp(), at both ends: when the first presentation is
+// accepted and when the retry statement runs; the application servers'
+// clocks play no part. Exactly one of any number of concurrent
+// presentations of an unused token rotates it, across any number of pools
+// and processes, and a family never has two live tokens.
 //
-// The other methods are one statement each.
+// # Interrupted requests
+//
+// When a request's context ends, pgx closes its connection (by default;
+// configured to send a cancel request instead, it has the statement
+// canceled). A transaction that has not committed is then rolled back by
+// the server: nothing of it is written. The one-statement path may still be completed by the server
+// (if it was running, or waiting for a lock, when the connection closed):
+// then all of the rotation is written, as when a reply is lost, and the
+// client's next presentation of the token within the retry window is
+// answered as a retry. Either way nothing is half-written.
+//
+// The other methods are one statement each. UseOnce in particular is one
+// INSERT … ON CONFLICT statement sent once: pgx never resends a statement
+// that may have reached the server (it retries only what it knows was not
+// sent), and neither does the pool, so a call is never answered
+// ErrReplayed because of its own record.
 //
 // # Expiry
 //

@@ -27,7 +27,7 @@ func requireStoreError(t *testing.T, err error) {
 
 // requireRotatesOnce requires the token to be unused, to rotate now, and
 // its next presentation to be reuse.
-func requireRotatesOnce(t *testing.T, s tokenstore.Store, h tokenstore.Hash, now time.Time) {
+func requireRotatesOnce(t *testing.T, s tokenstore.Store, h tokenstore.TokenRef, now time.Time) {
 	t.Helper()
 	_, tok, err := s.LookupToken(t.Context(), h)
 	require.NoError(t, err)
@@ -92,10 +92,10 @@ func TestServerDown(t *testing.T) {
 	proxy.Down()
 	ctx := t.Context()
 	_, err = s.Rotate(ctx, tokenstore.RotateRequest{
-		Presented: first.Hash, Next: storetest.NewHash(), ClientID: storetest.ClientID, Now: now.Add(time.Minute),
+		Presented: storetest.Ref(first), Next: storetest.NewHash(), ClientID: storetest.ClientID, Now: now.Add(time.Minute),
 	})
 	requireStoreError(t, err)
-	_, _, err = s.LookupToken(ctx, first.Hash)
+	_, _, err = s.LookupToken(ctx, storetest.Ref(first))
 	requireStoreError(t, err)
 	_, err = s.Grant(ctx, g.ID)
 	requireStoreError(t, err)
@@ -107,7 +107,7 @@ func TestServerDown(t *testing.T) {
 	requireStoreError(t, err)
 
 	proxy.Up()
-	requireRotatesOnce(t, s, first.Hash, now.Add(2*time.Minute))
+	requireRotatesOnce(t, s, storetest.Ref(first), now.Add(2*time.Minute))
 }
 
 // TestBackendTerminated: the pool's backends are terminated
@@ -126,10 +126,10 @@ func TestBackendTerminated(t *testing.T) {
 
 		require.Equal(t, 1, terminate(t, admin, name))
 		_, err = s.Rotate(t.Context(), tokenstore.RotateRequest{
-			Presented: first.Hash, Next: storetest.NewHash(), ClientID: storetest.ClientID, Now: now.Add(time.Minute),
+			Presented: storetest.Ref(first), Next: storetest.NewHash(), ClientID: storetest.ClientID, Now: now.Add(time.Minute),
 		})
 		requireStoreError(t, err)
-		requireRotatesOnce(t, s, first.Hash, now.Add(2*time.Minute))
+		requireRotatesOnce(t, s, storetest.Ref(first), now.Add(2*time.Minute))
 	})
 
 	// The token's row is locked by another transaction, so Rotate waits
@@ -152,7 +152,7 @@ func TestBackendTerminated(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() {
 			_, err := s.Rotate(context.Background(), tokenstore.RotateRequest{
-				Presented: first.Hash, Next: storetest.NewHash(), ClientID: storetest.ClientID, Now: now.Add(time.Minute),
+				Presented: storetest.Ref(first), Next: storetest.NewHash(), ClientID: storetest.ClientID, Now: now.Add(time.Minute),
 			})
 			errc <- err
 		}()
@@ -161,7 +161,7 @@ func TestBackendTerminated(t *testing.T) {
 		requireStoreError(t, <-errc)
 
 		require.NoError(t, lock.Rollback(t.Context()))
-		requireRotatesOnce(t, s, first.Hash, now.Add(2*time.Minute))
+		requireRotatesOnce(t, s, storetest.Ref(first), now.Add(2*time.Minute))
 	})
 }
 
@@ -183,4 +183,183 @@ func waitForLockWait(t *testing.T, admin *pgxpool.Pool, name string) {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// TestRotateInterrupted: a Rotate waiting for a row lock, before or in the
+// middle of its transaction, is canceled or has its backend terminated. It
+// fails with a store error and leaves nothing half-written: a transaction
+// that was not committed writes nothing, and the one-statement path (which
+// the server may finish after pgx has given up on it, like a request whose
+// reply is lost) writes all of the rotation or nothing. The client's next
+// presentation works either way.
+func TestRotateInterrupted(t *testing.T) {
+	admin := newPool(t, nil)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	cases := []struct {
+		name       string
+		retry      bool // present a used token within the retry window
+		lockNext   bool // hold the lock of the successor rather than of the presented token
+		terminated bool // terminate the backend rather than cancel the context
+		mayFinish  bool // the server may complete the statement after the cancellation
+	}{
+		{"FirstPresentationCanceled", false, false, false, true},
+		{"RetryCanceledLockingPresented", true, false, false, false},
+		{"RetryCanceledSuperseding", true, true, false, false},
+		{"RetryTerminatedSuperseding", true, true, true, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			schema := newSchema(t, admin)
+			observer := migratedStore(t, admin, schema)
+			pool, name := namedPool(t, nil)
+			s, err := pgstore.New(pool, pgstore.Options{Schema: schema})
+			require.NoError(t, err)
+			g := storetest.NewGrant(now)
+			first := storetest.CreateFamily(t, s, g)
+			refs := []tokenstore.TokenRef{storetest.Ref(first)}
+			if tc.retry {
+				refs = append(refs, storetest.Ref(storetest.RequireRotate(t, s, refs[0], now.Add(time.Minute)).Token))
+			}
+			locked := refs[0]
+			if tc.lockNext {
+				locked = refs[1]
+			}
+			before := lookupAll(t, observer, refs)
+
+			lock, err := admin.Begin(t.Context())
+			require.NoError(t, err)
+			defer func() { _ = lock.Rollback(context.Background()) }()
+			_, err = lock.Exec(t.Context(), "SELECT 1 FROM "+pgx.Identifier{schema, "smartauth_refresh_tokens"}.Sanitize()+
+				" WHERE hash = $1 FOR UPDATE", locked.Hash[:])
+			require.NoError(t, err)
+
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			req := tokenstore.RotateRequest{
+				Presented: refs[0], Next: storetest.NewHash(), ClientID: storetest.ClientID,
+				Now: now.Add(2 * time.Minute), RetryWindow: time.Minute,
+			}
+			errc := make(chan error, 1)
+			go func() {
+				_, err := s.Rotate(ctx, req)
+				errc <- err
+			}()
+			waitForLockWait(t, admin, name)
+			if tc.terminated {
+				require.Equal(t, 1, terminate(t, admin, name))
+			} else {
+				cancel()
+			}
+			requireStoreError(t, <-errc)
+			require.NoError(t, lock.Rollback(t.Context()))
+			waitForIdle(t, admin, name)
+
+			nextRef := tokenstore.TokenRef{Hash: req.Next, GrantID: g.ID}
+			after := lookupAll(t, observer, refs)
+			if tc.mayFinish && !after[0].Token.UsedAt.IsZero() {
+				// The server finished the rotation: all of it.
+				want := before[0]
+				want.Token.UsedAt = req.Now
+				require.Equal(t, want, after[0])
+				_, next, err := observer.LookupToken(t.Context(), nextRef)
+				require.NoError(t, err, "Next was created with the rotation")
+				require.Equal(t, 2, next.Generation)
+			} else {
+				require.Equal(t, before, after, "nothing was written")
+				_, _, err = observer.LookupToken(t.Context(), nextRef)
+				require.ErrorIs(t, err, tokenstore.ErrNotFound, "Next was not created")
+			}
+
+			// The client presents the token again: a first presentation,
+			// or a retry if the interrupted one took effect.
+			req.Next, req.Now = storetest.NewHash(), now.Add(3*time.Minute)
+			res, err := s.Rotate(t.Context(), req)
+			require.NoError(t, err)
+			require.Equal(t, !after[0].Token.UsedAt.IsZero(), res.Retry, "Retry")
+			got, tok, err := observer.LookupToken(t.Context(), storetest.Ref(res.Token))
+			require.NoError(t, err)
+			require.NoError(t, tok.Check(got, req.Now))
+		})
+	}
+}
+
+// waitForIdle waits until no backend named name runs a statement.
+func waitForIdle(t *testing.T, admin *pgxpool.Pool, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	for {
+		var busy bool
+		require.NoError(t, admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE application_name = $1 AND state <> 'idle')`, name).Scan(&busy))
+		if !busy {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the interrupted statement never ended")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// record is what LookupToken returns.
+type record struct {
+	Grant tokenstore.Grant
+	Token tokenstore.RefreshToken
+}
+
+// lookupAll returns the records of refs.
+func lookupAll(t *testing.T, s tokenstore.Store, refs []tokenstore.TokenRef) []record {
+	t.Helper()
+	out := make([]record, len(refs))
+	for i, ref := range refs {
+		g, tok, err := s.LookupToken(t.Context(), ref)
+		require.NoError(t, err)
+		out[i] = record{g, tok}
+	}
+	return out
+}
+
+// TestServerPausedRetry: PostgreSQL hangs during a rotation and the
+// request times out, so the client never learns whether the token was
+// rotated (the statement may run once the server resumes). Presented again
+// within the retry window, the token is rotated, as a first presentation
+// or a retry, and the family is left with exactly one unused token.
+func TestServerPausedRetry(t *testing.T) {
+	url, srv := testenv.StartPostgres(t)
+	pool, err := pgxpool.New(t.Context(), url)
+	require.NoError(t, err)
+	defer pool.Close()
+	s, err := pgstore.New(pool, pgstore.Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Migrate(t.Context()))
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	g := storetest.NewGrant(now)
+	first := storetest.CreateFamily(t, s, g)
+	req := tokenstore.RotateRequest{
+		Presented: storetest.Ref(first), ClientID: storetest.ClientID, Now: now.Add(time.Minute), RetryWindow: time.Minute,
+	}
+
+	srv.Pause()
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	req.Next = storetest.NewHash()
+	_, err = s.Rotate(ctx, req)
+	cancel()
+	requireStoreError(t, err)
+	srv.Resume()
+
+	req.Next = storetest.NewHash()
+	res, err := s.Rotate(t.Context(), req)
+	require.NoError(t, err)
+	got, tok, err := s.LookupToken(t.Context(), storetest.Ref(res.Token))
+	require.NoError(t, err)
+	require.NoError(t, tok.Check(got, req.Now))
+
+	var unused [][]byte
+	rows, err := pool.Query(t.Context(), `SELECT hash FROM smartauth_refresh_tokens WHERE grant_id = $1 AND used_at IS NULL`, g.ID)
+	require.NoError(t, err)
+	unused, err = pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	require.NoError(t, err)
+	require.Equal(t, [][]byte{res.Token.Hash[:]}, unused, "the family has one live token: the last one handed out")
 }

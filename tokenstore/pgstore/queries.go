@@ -10,8 +10,8 @@ type queries struct {
 	rotate      string // fast path: one statement
 	lockToken   string // slow path, in a transaction
 	revokeReuse string
-	insertNext  string
-	markUsed    string
+	acceptFirst string
+	acceptRetry string
 	lookup      string
 	grant       string
 	revoke      string
@@ -49,7 +49,7 @@ SELECT $12, id, $13, $14, $15, $16 FROM g`),
 		// Zero rows: some rule applies, the slow path classifies it.
 		rotate: r.Replace(`
 WITH used AS (
-	UPDATE {T} AS t SET used_at = $4::timestamptz
+	UPDATE {T} AS t SET used_at = $4::timestamptz, accepted_at = clock_timestamp(), successor = $2
 	FROM {G} AS g
 	WHERE t.hash = $1 AND t.used_at IS NULL AND $4::timestamptz < t.expires_at
 		AND g.id = t.grant_id AND g.client_id = $3 AND g.revoked_at IS NULL
@@ -69,20 +69,49 @@ SELECT used.grant_id, next.generation, next.expires_at,
 	used.issued_at, used.expires_at, used.idle_timeout_us, used.kind, used.revoked_at
 FROM used, next`),
 
+		// The slow path starts by locking the presented token's row: every
+		// other presentation of it waits until the transaction ends.
 		lockToken: r.Replace(`
-SELECT t.grant_id, t.generation, t.issued_at, t.expires_at, t.used_at, {grantColumns}
+SELECT t.grant_id, t.generation, t.issued_at, t.expires_at, t.used_at,
+	t.accepted_at, t.successor, {grantColumns}
 FROM {T} AS t JOIN {G} AS g ON g.id = t.grant_id
 WHERE t.hash = $1
 FOR NO KEY UPDATE OF t`),
 
 		revokeReuse: r.Replace(`UPDATE {G} SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`),
 
-		insertNext: r.Replace(`
-INSERT INTO {T} (hash, grant_id, generation, issued_at, expires_at)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (hash) DO NOTHING`),
+		// Rule 6 on the slow path: insert Next ($2), then mark the
+		// presented token ($1) used. A Next that exists fails the
+		// statement (unique violation).
+		acceptFirst: r.Replace(`
+WITH next AS (
+	INSERT INTO {T} (hash, grant_id, generation, issued_at, expires_at)
+	VALUES ($2, $3, $4, $5, $6)
+	RETURNING hash
+)
+UPDATE {T} AS t SET used_at = $5, accepted_at = clock_timestamp(), successor = next.hash
+FROM next WHERE t.hash = $1`),
 
-		markUsed: r.Replace(`UPDATE {T} SET used_at = $2 WHERE hash = $1`),
+		// A retry (rule 5): supersede the current successor ($7) if it is
+		// unused and unexpired and the presented token was accepted
+		// ($8) less than the window ($9 µs) ago on the database clock,
+		// then insert Next ($2) and make it the presented token's ($1)
+		// successor. One row updated: it was a retry; none: it is reuse.
+		// A Next that exists fails the statement (unique violation).
+		acceptRetry: r.Replace(`
+WITH superseded AS (
+	UPDATE {T} SET used_at = $5
+	WHERE hash = $7 AND used_at IS NULL AND $5 < expires_at
+		AND clock_timestamp() < $8::timestamptz + $9::bigint * interval '1 microsecond'
+		AND clock_timestamp() > $8::timestamptz - $9::bigint * interval '1 microsecond'
+	RETURNING hash
+), next AS (
+	INSERT INTO {T} (hash, grant_id, generation, issued_at, expires_at)
+	SELECT $2, $3, $4, $5, $6 FROM superseded
+	RETURNING hash
+)
+UPDATE {T} AS t SET successor = next.hash
+FROM next WHERE t.hash = $1`),
 
 		lookup: r.Replace(`
 SELECT t.grant_id, t.generation, t.issued_at, t.expires_at, t.used_at, {grantColumns}

@@ -30,13 +30,22 @@ CREATE INDEX IF NOT EXISTS smartauth_grants_expires_at_idx
 
 -- A refresh token, by hash. The primary key is the index Rotate uses.
 CREATE TABLE IF NOT EXISTS public.smartauth_refresh_tokens (
-    hash       bytea       PRIMARY KEY,     -- SHA-256 of the token
-    grant_id   text        NOT NULL REFERENCES public.smartauth_grants (id) ON DELETE CASCADE,
-    generation integer     NOT NULL,
-    issued_at  timestamptz NOT NULL,
-    expires_at timestamptz NOT NULL,        -- idle expiry of the token
-    used_at    timestamptz                  -- NULL = not rotated yet
+    hash        bytea       PRIMARY KEY,    -- SHA-256 of the token
+    grant_id    text        NOT NULL REFERENCES public.smartauth_grants (id) ON DELETE CASCADE,
+    generation  integer     NOT NULL,
+    issued_at   timestamptz NOT NULL,
+    expires_at  timestamptz NOT NULL,       -- idle expiry of the token
+    used_at     timestamptz,                -- NULL = not rotated (nor superseded) yet
+    accepted_at timestamptz,                -- database clock when its first presentation was accepted
+    successor   bytea                       -- hash of the token its latest accepted presentation made
 );
+
+-- Upgrade of tables created before the retry window (accepted_at and
+-- successor). A used token without them can never be retried: presenting
+-- it again is reuse, as it was before.
+ALTER TABLE public.smartauth_refresh_tokens
+    ADD COLUMN IF NOT EXISTS accepted_at timestamptz,
+    ADD COLUMN IF NOT EXISTS successor   bytea;
 
 CREATE INDEX IF NOT EXISTS smartauth_refresh_tokens_grant_id_idx
     ON public.smartauth_refresh_tokens (grant_id);

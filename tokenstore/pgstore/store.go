@@ -108,7 +108,10 @@ func (s *Store) CreateGrant(ctx context.Context, g tokenstore.Grant, first token
 
 // Rotate implements tokenstore.Store. The common case, a valid unused
 // token, is one statement (one round trip); every other case is decided in
-// a short transaction that locks the presented token's row.
+// a short transaction that locks the presented token's row. The order of
+// presentations is the order in which they lock that row; the retry window
+// is measured on the database's clock (clock_timestamp()). It ignores
+// req.Presented.GrantID: the hash alone finds the token.
 func (s *Store) Rotate(ctx context.Context, req tokenstore.RotateRequest) (tokenstore.RotateResult, error) {
 	now := req.Now.Truncate(time.Microsecond)
 	res, done, err := s.rotateFast(ctx, req, now)
@@ -126,7 +129,7 @@ func (s *Store) rotateFast(ctx context.Context, req tokenstore.RotateRequest, no
 		row  grantRow
 		next tokenstore.RefreshToken
 	)
-	err = s.pool.QueryRow(ctx, s.q.rotate, req.Presented[:], req.Next[:], req.ClientID, now).Scan(
+	err = s.pool.QueryRow(ctx, s.q.rotate, req.Presented.Hash[:], req.Next[:], req.ClientID, now).Scan(
 		append([]any{&next.GrantID, &next.Generation, &next.ExpiresAt}, row.dest()...)...)
 	switch {
 	case err == nil:
@@ -141,7 +144,8 @@ func (s *Store) rotateFast(ctx context.Context, req tokenstore.RotateRequest, no
 }
 
 // rotateTx applies every rule of Rotate in a transaction, with the
-// presented token's row locked.
+// presented token's row locked. Whatever fails or is canceled before the
+// commit leaves nothing written.
 func (s *Store) rotateTx(ctx context.Context, req tokenstore.RotateRequest, now time.Time) (tokenstore.RotateResult, error) {
 	res, err := s.rotateLocked(ctx, req, now)
 	if err != nil && !tokenstore.IsRecordError(err) {
@@ -159,39 +163,33 @@ func (s *Store) rotateLocked(ctx context.Context, req tokenstore.RotateRequest, 
 	defer func() { _ = tx.Rollback(ctx) }() // no-op after Commit
 
 	var (
-		trow tokenRow
-		row  grantRow
+		trow       tokenRow
+		row        grantRow
+		acceptedAt *time.Time
+		successor  []byte
 	)
-	err = tx.QueryRow(ctx, s.q.lockToken, req.Presented[:]).Scan(append(trow.dest(), row.dest()...)...)
+	dest := append(trow.dest(), &acceptedAt, &successor)
+	err = tx.QueryRow(ctx, s.q.lockToken, req.Presented.Hash[:]).Scan(append(dest, row.dest()...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tokenstore.RotateResult{}, tokenstore.ErrNotFound
 	}
 	if err != nil {
 		return tokenstore.RotateResult{}, err
 	}
-	tok := trow.token(req.Presented)
+	tok := trow.token(req.Presented.Hash)
 	g := row.grant(tok.GrantID)
+	used := !tok.UsedAt.IsZero()
 
+	// Rules 2 to 4.
 	switch {
+	case g.ClientID != req.ClientID && used:
+		return tokenstore.RotateResult{}, s.revokeForReuse(ctx, tx, g.ID, now)
 	case g.ClientID != req.ClientID:
 		return tokenstore.RotateResult{}, tokenstore.ErrClientMismatch
 	case g.Revoked:
 		return tokenstore.RotateResult{}, tokenstore.ErrRevoked
 	case !now.Before(g.ExpiresAt), !now.Before(tok.ExpiresAt):
 		return tokenstore.RotateResult{}, tokenstore.ErrExpired
-	}
-	grace := false
-	if !tok.UsedAt.IsZero() {
-		if !now.Before(tok.UsedAt.Add(req.GracePeriod)) {
-			if _, err := tx.Exec(ctx, s.q.revokeReuse, g.ID, now); err != nil {
-				return tokenstore.RotateResult{}, err
-			}
-			if err := tx.Commit(ctx); err != nil {
-				return tokenstore.RotateResult{}, err
-			}
-			return tokenstore.RotateResult{}, tokenstore.ErrReused
-		}
-		grace = true
 	}
 
 	next := normalizeToken(tokenstore.RefreshToken{
@@ -201,30 +199,54 @@ func (s *Store) rotateLocked(ctx context.Context, req tokenstore.RotateRequest, 
 		IssuedAt:   now,
 		ExpiresAt:  g.NextExpiry(now),
 	})
-	tag, err := tx.Exec(ctx, s.q.insertNext, next.Hash[:], next.GrantID, next.Generation, next.IssuedAt, next.ExpiresAt)
-	if err != nil {
-		return tokenstore.RotateResult{}, err
-	}
-	if tag.RowsAffected() == 0 {
-		return tokenstore.RotateResult{}, tokenstore.ErrConflict
-	}
-	if !grace {
-		if _, err := tx.Exec(ctx, s.q.markUsed, req.Presented[:], now); err != nil {
-			return tokenstore.RotateResult{}, err
+	args := []any{req.Presented.Hash[:], next.Hash[:], next.GrantID, next.Generation, next.IssuedAt, next.ExpiresAt}
+	q := s.q.acceptFirst // rule 6
+	if used {
+		// Rule 5: a retry if the statement finds the successor alive
+		// within the window; reuse otherwise.
+		if req.RetryWindow <= 0 || acceptedAt == nil || successor == nil {
+			return tokenstore.RotateResult{}, s.revokeForReuse(ctx, tx, g.ID, now)
 		}
+		q = s.q.acceptRetry
+		args = append(args, successor, *acceptedAt, req.RetryWindow.Microseconds())
+	}
+	tag, err := tx.Exec(ctx, q, args...)
+	switch {
+	case isUniqueViolation(err): // rule 7; the transaction is rolled back
+		return tokenstore.RotateResult{}, tokenstore.ErrConflict
+	case err != nil:
+		return tokenstore.RotateResult{}, err
+	case tag.RowsAffected() == 0 && used:
+		return tokenstore.RotateResult{}, s.revokeForReuse(ctx, tx, g.ID, now)
+	case tag.RowsAffected() != 1:
+		return tokenstore.RotateResult{}, fmt.Errorf("rotation updated %d rows, want 1", tag.RowsAffected())
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return tokenstore.RotateResult{}, err
 	}
-	return tokenstore.RotateResult{Grant: g, Token: next, Grace: grace}, nil
+	return tokenstore.RotateResult{Grant: g, Token: next, Retry: used}, nil
 }
 
-// LookupToken implements tokenstore.Store.
-func (s *Store) LookupToken(ctx context.Context, hash tokenstore.Hash) (tokenstore.Grant, tokenstore.RefreshToken, error) {
+// revokeForReuse revokes the grant at now in tx, commits, and returns
+// ErrReused; or the error that prevented it.
+func (s *Store) revokeForReuse(ctx context.Context, tx pgx.Tx, grantID string, now time.Time) error {
+	if _, err := tx.Exec(ctx, s.q.revokeReuse, grantID, now); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	return tokenstore.ErrReused
+}
+
+// LookupToken implements tokenstore.Store. It ignores ref.GrantID: the
+// hash alone finds the token.
+func (s *Store) LookupToken(ctx context.Context, ref tokenstore.TokenRef) (tokenstore.Grant, tokenstore.RefreshToken, error) {
 	var (
 		trow tokenRow
 		row  grantRow
 	)
+	hash := ref.Hash
 	err := s.pool.QueryRow(ctx, s.q.lookup, hash[:]).Scan(append(trow.dest(), row.dest()...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return tokenstore.Grant{}, tokenstore.RefreshToken{}, tokenstore.ErrNotFound
@@ -264,6 +286,8 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID string, now time.Time) 
 
 // UseOnce implements tokenstore.Store in one statement. A key whose
 // expiresAt is not after now is accepted (its record is already expired).
+// The statement is sent at most once (pgx does not resend a statement that
+// may have reached the server), so a call never meets its own record.
 // A key that is longer than MaxPlainKeyLen bytes, is not valid UTF-8,
 // contains a NUL byte or starts with "sha256:" is recorded as "sha256:"
 // followed by the hex SHA-256 of the key, so that any key can be recorded.

@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	_ "embed"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +118,7 @@ func TestMigrate(t *testing.T) {
 	// The store works.
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	first := storetest.CreateFamily(t, s, storetest.NewGrant(now))
-	storetest.RequireRotate(t, s, first.Hash, now.Add(time.Minute))
+	storetest.RequireRotate(t, s, storetest.Ref(first), now.Add(time.Minute))
 }
 
 // TestSweep checks what Sweep removes, and that a swept token is
@@ -131,12 +132,12 @@ func TestSweep(t *testing.T) {
 	short := storetest.NewGrant(now)
 	short.ExpiresAt = now.Add(time.Hour)
 	shortFirst := storetest.CreateFamily(t, s, short)
-	shortNext := storetest.RequireRotate(t, s, shortFirst.Hash, now.Add(time.Minute)).Token
+	shortNext := storetest.RequireRotate(t, s, storetest.Ref(shortFirst), now.Add(time.Minute)).Token
 
 	idle := storetest.NewGrant(now)
 	idle.IdleTimeout = 10 * time.Minute
-	idleFirst := storetest.CreateFamily(t, s, idle)                                         // expires at now+10m
-	idleNext := storetest.RequireRotate(t, s, idleFirst.Hash, now.Add(5*time.Minute)).Token // expires at now+15m
+	idleFirst := storetest.CreateFamily(t, s, idle)                                                   // expires at now+10m
+	idleNext := storetest.RequireRotate(t, s, storetest.Ref(idleFirst), now.Add(5*time.Minute)).Token // expires at now+15m
 
 	long := storetest.NewGrant(now)
 	longFirst := storetest.CreateFamily(t, s, long)
@@ -154,15 +155,15 @@ func TestSweep(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(3+2+1), n)
 
-	for _, h := range []tokenstore.Hash{shortFirst.Hash, shortNext.Hash, idleFirst.Hash, idleNext.Hash} {
-		_, _, err := s.LookupToken(ctx, h)
+	for _, tok := range []tokenstore.RefreshToken{shortFirst, shortNext, idleFirst, idleNext} {
+		_, _, err := s.LookupToken(ctx, storetest.Ref(tok))
 		require.ErrorIs(t, err, tokenstore.ErrNotFound)
 	}
 	_, err = s.Grant(ctx, short.ID)
 	require.ErrorIs(t, err, tokenstore.ErrNotFound)
 	_, err = s.Grant(ctx, idle.ID)
 	require.NoError(t, err, "the idle grant has not expired, only its tokens")
-	_, _, err = s.LookupToken(ctx, longFirst.Hash)
+	_, _, err = s.LookupToken(ctx, storetest.Ref(longFirst))
 	require.NoError(t, err)
 	require.NoError(t, s.UseOnce(ctx, "a", now.Add(3*time.Hour), now.Add(2*time.Hour)))
 	require.ErrorIs(t, s.UseOnce(ctx, "b", now.Add(3*time.Hour), now.Add(2*time.Hour)), tokenstore.ErrReplayed)
@@ -209,4 +210,67 @@ func TestUseOnceAnyKey(t *testing.T) {
 	for _, k := range keys {
 		require.ErrorIs(t, s.UseOnce(t.Context(), k, now.Add(time.Minute), now), tokenstore.ErrReplayed, "replay of %q", k)
 	}
+}
+
+// schemaV1 is schema.sql as it was before the retry window: without
+// refresh_tokens.accepted_at and refresh_tokens.successor.
+//
+//go:embed testdata/schema_v1.sql
+var schemaV1 string
+
+// TestMigrateUpgradesV1: Migrate adds the new columns to tables created by
+// the first schema, keeping their rows. A token used before the upgrade
+// can never be retried (presenting it again is reuse, as it was); an
+// unused one rotates and can be retried.
+func TestMigrateUpgradesV1(t *testing.T) {
+	ctx := t.Context()
+	pool := newPool(t, nil)
+	schema := newSchema(t, pool)
+	v1 := strings.Replace(schemaV1, "CREATE SCHEMA IF NOT EXISTS public;",
+		"CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()+";", 1)
+	v1 = strings.ReplaceAll(v1, "public.smartauth_", pgx.Identifier{schema}.Sanitize()+".smartauth_")
+	_, err := pool.Exec(ctx, v1)
+	require.NoError(t, err)
+	columns := func() []string {
+		rows, err := pool.Query(ctx, `SELECT column_name FROM information_schema.columns
+			WHERE table_schema = $1 AND table_name = 'smartauth_refresh_tokens' ORDER BY ordinal_position`, schema)
+		require.NoError(t, err)
+		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		return names
+	}
+	require.NotContains(t, columns(), "successor")
+
+	// Records written under the first schema (CreateGrant is the same).
+	s, err := pgstore.New(pool, pgstore.Options{Schema: schema})
+	require.NoError(t, err)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	used := storetest.NewGrant(now)
+	usedFirst := storetest.FirstToken(used)
+	usedFirst.UsedAt = now.Add(time.Minute)
+	require.NoError(t, s.CreateGrant(ctx, used, usedFirst))
+	fresh := storetest.NewGrant(now)
+	freshFirst := storetest.CreateFamily(t, s, fresh)
+
+	require.NoError(t, s.Migrate(ctx))
+	require.NoError(t, s.Migrate(ctx), "Migrate is idempotent")
+	want := []string{"hash", "grant_id", "generation", "issued_at", "expires_at", "used_at", "accepted_at", "successor"}
+	require.Equal(t, want, columns())
+
+	_, err = s.Rotate(ctx, tokenstore.RotateRequest{
+		Presented: storetest.Ref(usedFirst), Next: storetest.NewHash(), ClientID: storetest.ClientID,
+		Now: now.Add(2 * time.Minute), RetryWindow: time.Minute,
+	})
+	require.ErrorIs(t, err, tokenstore.ErrReused, "a token used before the upgrade is never retried")
+	g, err := s.Grant(ctx, used.ID)
+	require.NoError(t, err)
+	require.True(t, g.Revoked)
+
+	storetest.RequireRotate(t, s, storetest.Ref(freshFirst), now.Add(2*time.Minute))
+	res, err := s.Rotate(ctx, tokenstore.RotateRequest{
+		Presented: storetest.Ref(freshFirst), Next: storetest.NewHash(), ClientID: storetest.ClientID,
+		Now: now.Add(2 * time.Minute), RetryWindow: time.Minute,
+	})
+	require.NoError(t, err)
+	require.True(t, res.Retry)
 }

@@ -1,8 +1,9 @@
 // Package testenv holds what the tests of the Redis and PostgreSQL stores
 // share: finding the test servers (and skipping, or failing when
 // SMARTAUTH_REQUIRE_SERVICES=1, if they do not answer), unique names so that
-// test runs never collide, and Proxy, a TCP proxy that simulates a store
-// server going away without touching the real, shared server.
+// test runs never collide, Proxy, a TCP proxy that simulates a store server
+// going away without touching the real, shared server, and PostgresServer,
+// a throwaway PostgreSQL cluster that a test can pause, stop and restart.
 //
 // It is imported by tests only.
 //
@@ -14,4 +15,6 @@
 //	schema := testenv.PostgresSchema(t, pool)
 //	proxy := testenv.StartProxy(t, "127.0.0.1:6379")
 //	proxy.Down() // the server is "down" for the clients of the proxy
+//	url, srv := testenv.StartPostgres(t) // a server of the test's own
+//	srv.Pause()                          // it hangs; srv.Resume(), Stop(), Start()
 package testenv
