@@ -125,6 +125,9 @@ func TestPausedStore(t *testing.T) {
 			defer cancel()
 			require.NoError(t, ps.waitReady(ctx))
 
+			_, before, err := ps.store.LookupToken(ctx, tokenstore.ParseRefreshToken(rt))
+			require.NoError(t, err)
+			t.Logf("%s resumed: the abandoned rotation had reached the store: %v", name, !before.UsedAt.IsZero())
 			next := requireRefreshed(t, refresh(h, rt)) // the client's retry
 			requireFamilyIntact(t, ps.store, rt, next.RefreshToken)
 			requireRefreshed(t, refresh(h, next.RefreshToken))
