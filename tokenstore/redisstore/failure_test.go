@@ -232,7 +232,6 @@ func TestRotateServerPaused(t *testing.T) {
 	select {
 	case err := <-done:
 		requireStoreError(t, err)
-		require.ErrorIs(t, err, context.DeadlineExceeded)
 	case <-time.After(30 * time.Second): // far beyond the deadline, far below ReadTimeout and its retries
 		t.Fatal("Rotate did not return after its context's deadline")
 	}

@@ -62,11 +62,6 @@ func literalTag(s string, dotsAndColons bool) bool {
 	return true
 }
 
-// familyTag returns the hash tag of a grant, braces included.
-func (k keyspace) familyTag(grantID string) string {
-	return string(appendTag(nil, grantID, false))
-}
-
 // grant returns the key of a grant.
 func (k keyspace) grant(grantID string) string {
 	b := make([]byte, 0, len(k.prefix)+2+2*sha256.Size+3)

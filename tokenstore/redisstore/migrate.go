@@ -129,12 +129,18 @@ func (s *Store) scanLegacy(ctx context.Context) (map[string][]tokenstore.Hash, [
 			defer mu.Unlock()
 			for i, k := range keys {
 				id, err := cmds[i].Result()
-				if err != nil { // expired since the SCAN
-					continue
+				if errors.Is(err, redis.Nil) {
+					continue // expired since the SCAN
+				} else if err != nil {
+					return err
 				}
 				var h tokenstore.Hash
-				if n, err := hex.Decode(h[:], []byte(strings.TrimPrefix(k, s.legacy.tag+"t:"))); err != nil || n != len(h) {
+				hexHash := strings.TrimPrefix(k, s.legacy.tag+"t:")
+				if len(hexHash) != hex.EncodedLen(len(h)) {
 					continue // not a token key of the old layout
+				}
+				if _, err := hex.Decode(h[:], []byte(hexHash)); err != nil {
+					continue
 				}
 				families[id] = append(families[id], h)
 			}

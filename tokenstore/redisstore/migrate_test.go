@@ -114,6 +114,9 @@ func testMigrate(t *testing.T, c redis.UniversalClient, prefix string) {
 	orphan := legacyToken(storetest.NewGrant(now), 1, now, time.Time{})
 	w.token(orphan)
 	w.once("jti:app:old", now.Add(5*time.Minute))
+	for _, junk := range []string{"t:not-a-hash", "t:" + first.Hash.String() + "00"} {
+		w.hset(w.tag+junk, now.Add(time.Hour), "grant", g.ID)
+	}
 
 	n, err := s.MigrateLegacyKeys(t.Context())
 	require.NoError(t, err)

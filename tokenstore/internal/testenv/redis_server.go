@@ -59,7 +59,7 @@ func startRedis(t testing.TB, cluster bool) *RedisServer {
 	bin := lookRedisServer(t)
 	var lastErr error
 	for range startAttempts {
-		port, err := freePort(cluster)
+		port, err := freeRedisPort(cluster)
 		if err != nil {
 			t.Fatalf("redis-server: %v", err)
 		}
@@ -88,10 +88,10 @@ func lookRedisServer(t testing.TB) string {
 	return bin
 }
 
-// freePort returns a port of 127.0.0.1 nothing listens on (and, if
+// freeRedisPort returns a port of 127.0.0.1 nothing listens on (and, if
 // withBus, whose port + 10000 is free too). Another process may take it
 // before the server binds it: callers retry on failure.
-func freePort(withBus bool) (int, error) {
+func freeRedisPort(withBus bool) (int, error) {
 	for range 100 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
