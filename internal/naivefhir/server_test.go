@@ -224,7 +224,9 @@ func TestWrites(t *testing.T) {
 		{"search sees the patch", "GET", "/Observation?_id=n1&subject=" + p2, "", "", 200, "",
 			func(t *testing.T, doc map[string]any) { assert.Equal(t, []string{"Observation/n1"}, ids(doc)) }},
 		{"vread first version", "GET", "/Observation/n1/_history/1", "", "", 200, "",
-			func(t *testing.T, doc map[string]any) { assert.Equal(t, map[string]any{"reference": "Patient/" + p1}, doc["subject"]) }},
+			func(t *testing.T, doc map[string]any) {
+				assert.Equal(t, map[string]any{"reference": "Patient/" + p1}, doc["subject"])
+			}},
 		{"delete", "DELETE", "/Observation/n1", "", "", 204, "", nil},
 		{"read deleted", "GET", "/Observation/n1", "", "", 410, "", nil},
 		{"history", "GET", "/Observation/n1/_history", "", "", 200, "",
