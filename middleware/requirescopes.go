@@ -232,12 +232,32 @@ func (h *fhirScopeHandler) decide(lc *LaunchContext, fr FHIRRequest) (*accessDec
 		}
 		d.alts = append(d.alts, alt)
 	}
+	d.alts = withoutSubsumed(d.alts)
 	if len(d.alts) == 0 {
 		// Only constraints that cannot be verified allow the request.
 		return nil, &AuthError{Status: http.StatusForbidden, Code: CodeInsufficientScope,
 			Reason: "unverifiable_constraint", Err: ErrInsufficientScope}
 	}
 	return d, nil
+}
+
+// withoutSubsumed drops the constrained patient/ alternatives when an
+// unconstrained patient/ one allows the same data and more.
+func withoutSubsumed(alts []Alternative) []Alternative {
+	unconstrained := false
+	for _, a := range alts {
+		unconstrained = unconstrained || (a.Context == scope.Patient && a.Params == nil)
+	}
+	if !unconstrained {
+		return alts
+	}
+	out := alts[:0]
+	for _, a := range alts {
+		if a.Context != scope.Patient || a.Params == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // constraintsCheckable reports whether every constraint can be checked on
