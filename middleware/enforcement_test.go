@@ -34,11 +34,11 @@ const (
 	labScopeSystem = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory"
 	mixedScopes    = "patient/*.rs user/Observation.rs?category=laboratory"
 
-	withheldBody     = `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","diagnostics":"The data involved is not permitted by the granted scopes"}]}`
-	unverifiable500  = `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"The response cannot be checked against the granted scopes"}]}`
-	unverifiable406  = `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-supported","diagnostics":"The response cannot be checked against the granted scopes"}]}`
-	unverifiable502  = unverifiable500
-	tooLarge500      = `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"The response is too large to be checked against the granted scopes"}]}`
+	withheldBody    = `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","diagnostics":"The data involved is not permitted by the granted scopes"}]}`
+	unverifiable500 = `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"The response cannot be checked against the granted scopes"}]}`
+	unverifiable406 = `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-supported","diagnostics":"The response cannot be checked against the granted scopes"}]}`
+	unverifiable502 = unverifiable500
+	tooLarge500     = `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"exception","diagnostics":"The response is too large to be checked against the granted scopes"}]}`
 )
 
 func searchset(resources ...string) string {
@@ -377,7 +377,9 @@ func TestRequireFHIRScopesBatch(t *testing.T) {
 		return `{"resourceType":"Bundle","type":"batch","entry":[` + strings.Join(entries, ",") + `]}`
 	}
 	get := func(u string) string { return `{"request":{"method":"GET","url":"` + u + `"}}` }
-	post := func(u, res string) string { return `{"resource":` + res + `,"request":{"method":"POST","url":"` + u + `"}}` }
+	post := func(u, res string) string {
+		return `{"resource":` + res + `,"request":{"method":"POST","url":"` + u + `"}}`
+	}
 	response := func(resources ...string) string {
 		entries := make([]string, len(resources))
 		for i, r := range resources {
