@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/smartauth/smartauth/middleware/internal/fhirspec"
 	"github.com/smartauth/smartauth/middleware/scope"
@@ -117,6 +118,8 @@ func RequireFHIRScopes(opts ...FHIRScopeOption) func(http.Handler) http.Handler 
 type fhirScopeHandler struct {
 	opts fhirScopeOptions
 	next http.Handler
+	// buffers holds *bytes.Buffer for the responses being verified.
+	buffers sync.Pool
 }
 
 func (h *fhirScopeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +166,8 @@ func (h *fhirScopeHandler) serve(w http.ResponseWriter, r *http.Request, d *acce
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	vw := newVerifyingWriter(h.opts.maxBody)
+	vw := h.newVerifyingWriter()
+	defer h.release(vw)
 	h.next.ServeHTTP(vw, r)
 	h.finish(w, vw, r, d)
 }
