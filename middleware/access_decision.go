@@ -163,7 +163,7 @@ func walk(res map[string]any, permit func(map[string]any, string, bool) bool, de
 	}
 	typ, _ := res["resourceType"].(string)
 	switch {
-	case !scope.IsResourceType(typ):
+	case !fhirspec.IsResourceType(typ):
 		return false
 	case typ == "OperationOutcome":
 		return true

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/smartauth/smartauth/middleware/internal/fhirspec"
 	"github.com/smartauth/smartauth/middleware/scope"
@@ -117,6 +118,8 @@ func RequireFHIRScopes(opts ...FHIRScopeOption) func(http.Handler) http.Handler 
 type fhirScopeHandler struct {
 	opts fhirScopeOptions
 	next http.Handler
+	// buffers holds *bytes.Buffer for the responses being verified.
+	buffers sync.Pool
 }
 
 func (h *fhirScopeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +166,8 @@ func (h *fhirScopeHandler) serve(w http.ResponseWriter, r *http.Request, d *acce
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	vw := newVerifyingWriter(h.opts.maxBody)
+	vw := h.newVerifyingWriter()
+	defer h.release(vw)
 	h.next.ServeHTTP(vw, r)
 	h.finish(w, vw, r, d)
 }
@@ -232,12 +236,32 @@ func (h *fhirScopeHandler) decide(lc *LaunchContext, fr FHIRRequest) (*accessDec
 		}
 		d.alts = append(d.alts, alt)
 	}
+	d.alts = withoutSubsumed(d.alts)
 	if len(d.alts) == 0 {
 		// Only constraints that cannot be verified allow the request.
 		return nil, &AuthError{Status: http.StatusForbidden, Code: CodeInsufficientScope,
 			Reason: "unverifiable_constraint", Err: ErrInsufficientScope}
 	}
 	return d, nil
+}
+
+// withoutSubsumed drops the constrained patient/ alternatives when an
+// unconstrained patient/ one allows the same data and more.
+func withoutSubsumed(alts []Alternative) []Alternative {
+	unconstrained := false
+	for _, a := range alts {
+		unconstrained = unconstrained || (a.Context == scope.Patient && a.Params == nil)
+	}
+	if !unconstrained {
+		return alts
+	}
+	out := alts[:0]
+	for _, a := range alts {
+		if a.Context != scope.Patient || a.Params == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // constraintsCheckable reports whether every constraint can be checked on

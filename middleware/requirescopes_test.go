@@ -461,10 +461,13 @@ func allowedRequest(scopes, patient, target string) (http.Handler, *http.Request
 	return h, r.WithContext(middleware.NewContext(r.Context(), lc))
 }
 
+// TestRequireFHIRScopesAllocations: the unrestricted path allocates only
+// the request copy carrying the decision.
 func TestRequireFHIRScopesAllocations(t *testing.T) {
 	for _, tt := range []struct{ scopes, patient, target string }{
 		{"launch openid fhirUser user/Patient.rs user/Observation.rs", "", "/fhir/Observation/1"},
-		{"launch/patient openid fhirUser patient/Patient.r patient/Observation.rs", "123", "/fhir/Patient/123/Observation"},
+		{"launch/patient openid fhirUser patient/Patient.r user/Observation.rs", "123", "/fhir/Patient/123/Observation"},
+		{"system/*.rs", "", "/fhir/Observation?patient=1&code=x"},
 	} {
 		h, r := allowedRequest(tt.scopes, tt.patient, tt.target)
 		w := &rsNopWriter{h: http.Header{}}
@@ -474,7 +477,7 @@ func TestRequireFHIRScopesAllocations(t *testing.T) {
 }
 
 func BenchmarkRequireFHIRScopes(b *testing.B) {
-	h, r := allowedRequest("launch/patient openid fhirUser patient/Patient.r patient/Condition.rs patient/Observation.rs user/Practitioner.r",
+	h, r := allowedRequest("launch/patient openid fhirUser patient/Patient.r patient/Condition.rs user/Observation.rs user/Practitioner.r",
 		"123", "/fhir/Observation/abc-123")
 	w := &rsNopWriter{h: http.Header{}}
 	b.ReportAllocs()
@@ -494,31 +497,59 @@ func BenchmarkRequireFHIRScopesDenied(b *testing.B) {
 }
 
 func ExampleRequireFHIRScopes() {
+	// A handler that serves every Observation it is asked for: the
+	// middleware keeps other patients' data from patient/ tokens.
+	store := map[string]string{
+		"1": `{"resourceType":"Observation","id":"1","subject":{"reference":"Patient/123"}}`,
+		"2": `{"resourceType":"Observation","id":"2","subject":{"reference":"Patient/456"}}`,
+	}
 	fhir := middleware.RequireFHIRScopes(middleware.WithBasePath("/fhir"))
 	observations := fhir(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Serve only what the scopes permit: here, for a patient/ token,
-		// the compartment of the patient in context.
-		for _, alt := range middleware.AccessFrom(r.Context()).Alternatives() {
-			fmt.Fprintf(w, "observations of Patient/%s", alt.Patient)
-		}
+		w.Header().Set("Content-Type", "application/fhir+json")
+		_, _ = io.WriteString(w, store[r.PathValue("id")])
 	}))
+	mux := http.NewServeMux()
+	mux.Handle("/fhir/Observation/{id}", observations)
 
 	// Authenticate stores the LaunchContext; here we do it by hand.
 	lc := &middleware.LaunchContext{Patient: "123", Scopes: scope.Parse("launch/patient patient/Observation.rs")}
-	for _, method := range []string{"GET", "DELETE"} {
-		r := httptest.NewRequest(method, "/fhir/Observation?code=8867-4", nil)
+	for _, req := range []struct{ method, target string }{{"GET", "/fhir/Observation/1"}, {"GET", "/fhir/Observation/2"}, {"DELETE", "/fhir/Observation/1"}} {
+		r := httptest.NewRequest(req.method, req.target, nil)
 		r = r.WithContext(middleware.NewContext(r.Context(), lc))
 		w := httptest.NewRecorder()
-		observations.ServeHTTP(w, r)
-		fmt.Println(method, w.Code, w.Body.String()[:min(w.Body.Len(), 34)])
-		if h := w.Header().Get("WWW-Authenticate"); h != "" {
-			fmt.Println(h)
-		}
+		mux.ServeHTTP(w, r)
+		fmt.Println(req.method, req.target, w.Code, w.Body.String())
 	}
 	// Output:
-	// GET 200 observations of Patient/123
-	// DELETE 403 {"resourceType":"OperationOutcome"
-	// Bearer realm="smartauth", error="insufficient_scope", error_description="The access token does not grant the scope this request requires", scope="patient/Observation.d"
+	// GET /fhir/Observation/1 200 {"resourceType":"Observation","id":"1","subject":{"reference":"Patient/123"}}
+	// GET /fhir/Observation/2 403 {"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","diagnostics":"The data involved is not permitted by the granted scopes"}]}
+	// DELETE /fhir/Observation/1 403 {"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","diagnostics":"The access token does not grant the scope this request requires"}]}
+}
+
+// ExampleAccessFrom shows a handler that restricts its search to what the
+// scopes permit, so that the middleware's verification never has to
+// refuse the response.
+func ExampleAccessFrom() {
+	search := func(w http.ResponseWriter, r *http.Request) {
+		a := middleware.AccessFrom(r.Context())
+		if a.Unrestricted() {
+			fmt.Println("search every Observation")
+			return
+		}
+		for _, alt := range a.Alternatives() {
+			fmt.Printf("search Observations of patient %q matching %v (from %s)\n", alt.Patient, alt.Params, alt.Scope)
+		}
+	}
+	h := middleware.RequireFHIRScopes(middleware.WithEnforcementByHandler())(http.HandlerFunc(search))
+	for _, scopes := range []string{"user/Observation.rs", "patient/Observation.rs user/Observation.rs?category=laboratory"} {
+		r := httptest.NewRequest("GET", "/Observation", nil)
+		lc := &middleware.LaunchContext{Patient: "123", Scopes: scope.Parse(scopes)}
+		h.ServeHTTP(httptest.NewRecorder(), r.WithContext(middleware.NewContext(r.Context(), lc)))
+	}
+	// Output:
+	// search every Observation
+	// search Observations of patient "123" matching [] (from patient/Observation.rs)
+	// search Observations of patient "" matching [{category laboratory}] (from user/Observation.rs?category=laboratory)
 }
 
 func ExampleParseFHIRRequest() {

@@ -16,13 +16,29 @@ import (
 type verifyingWriter struct {
 	header http.Header
 	status int
-	buf    bytes.Buffer
+	buf    *bytes.Buffer
 	max    int64
 	over   bool
 }
 
-func newVerifyingWriter(max int64) *verifyingWriter {
-	return &verifyingWriter{header: make(http.Header), max: max}
+// maxPooledBuffer is the largest buffer kept for reuse.
+const maxPooledBuffer = 8 << 20
+
+func (h *fhirScopeHandler) newVerifyingWriter() *verifyingWriter {
+	buf, _ := h.buffers.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	return &verifyingWriter{header: make(http.Header), buf: buf, max: h.opts.maxBody}
+}
+
+// release returns the writer's buffer for reuse.
+func (h *fhirScopeHandler) release(v *verifyingWriter) {
+	if v.buf.Cap() <= maxPooledBuffer {
+		v.buf.Reset()
+		h.buffers.Put(v.buf)
+	}
+	v.buf = nil
 }
 
 func (v *verifyingWriter) Header() http.Header { return v.header }
@@ -43,7 +59,7 @@ func (v *verifyingWriter) Write(p []byte) (int, error) {
 	}
 	if int64(v.buf.Len())+int64(len(p)) > v.max {
 		v.over = true
-		v.buf = bytes.Buffer{}
+		v.buf.Reset()
 		return len(p), nil
 	}
 	return v.buf.Write(p)
