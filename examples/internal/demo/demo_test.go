@@ -155,8 +155,8 @@ func TestDemoStory(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, body)
 	resp, body = get(t, srv.FHIRBaseURL+"/Observation", narrow)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	assert.Contains(t, body, `"total":2`)
-	assert.NotContains(t, body, "obs-other-patient-1")
+	assert.Contains(t, body, `"total":3`) // obs-glucose-1, obs-heart-rate-1, obs-shared-1
+	assert.NotContains(t, body, "obs-other-patient")
 
 	// No token: 401 with a bare Bearer challenge.
 	resp, _ = get(t, srv.FHIRBaseURL+"/Patient/"+seedPatient, "")
@@ -286,7 +286,8 @@ func TestDemoEnforcesScopesOnData(t *testing.T) {
 		{"constrained: search", lab, "/Observation?patient=" + seedPatient, 200, []string{"obs-glucose-1"}, []string{"obs-heart-rate-1"}},
 		{"constrained: search by category", lab, "/Observation?patient=" + seedPatient + "&category=vital-signs", 403, nil, []string{"heart"}},
 		{"mixed: other patient's vital signs by id", mixed, "/Observation/obs-other-patient-1", 403, nil, []string{otherPatient}},
-		{"mixed: other patient's data by search", mixed, "/Observation?patient=" + otherPatient, 200, nil, []string{otherPatient, "obs-other-patient-1"}},
+		// The user/ scope grants the other patient's laboratory results, and nothing else of theirs.
+		{"mixed: other patient's data by search", mixed, "/Observation?patient=" + otherPatient, 200, []string{"obs-other-patient-lab-1"}, []string{"obs-other-patient-1", "vital-signs"}},
 		{"mixed: own vital signs", mixed, "/Observation/obs-heart-rate-1", 200, []string{"obs-heart-rate-1"}, nil},
 	}
 	for _, tt := range tests {
