@@ -169,3 +169,12 @@ func (s *Server) LoadResource(_ context.Context, typ, id string) ([]byte, error)
 // Loader returns the Server as a middleware.ResourceLoader that reads its
 // store, for middleware.WithResourceLoader.
 func (s *Server) Loader() middleware.ResourceLoader { return s }
+
+// Versions returns the number of resource versions the Server holds,
+// loaded ones and deletions included: it grows with every write, so a test
+// can tell whether a request changed anything.
+func (s *Server) Versions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.store.log)
+}
