@@ -23,13 +23,16 @@ const streamWait = 20 * time.Second
 // first bytes, waits until the client's recorder has received some bytes
 // before it writes the rest.
 type streamProbe struct {
+	wait    time.Duration
 	arrived chan struct{} // closed at the recorder's first body write
 	once    sync.Once
 	mu      sync.Mutex
 	failure error
 }
 
-func newStreamProbe() *streamProbe { return &streamProbe{arrived: make(chan struct{})} }
+func newStreamProbe(wait time.Duration) *streamProbe {
+	return &streamProbe{wait: wait, arrived: make(chan struct{})}
+}
 
 func (p *streamProbe) fail(err error) {
 	p.mu.Lock()
@@ -83,7 +86,7 @@ func (g *gatedWriter) Write(b []byte) (int, error) {
 	} else {
 		select {
 		case <-g.probe.arrived:
-		case <-time.After(streamWait):
+		case <-time.After(g.probe.wait):
 			g.probe.fail(errors.New("the first bytes of the response did not reach the client while the FHIR server was writing it: the response was buffered"))
 		}
 	}

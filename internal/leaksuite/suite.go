@@ -120,7 +120,7 @@ func loadData(t *testing.T) [][]byte {
 func runCase(t *testing.T, iss *smarttest.Issuer, data [][]byte, serve func(*testing.T, Env) http.Handler, c Case) {
 	fhir, err := naivefhir.New(data...)
 	require.NoError(t, err)
-	probe := newStreamProbe()
+	probe := newStreamProbe(streamWait)
 	h := serve(t, Env{
 		FHIR:         fhir,
 		Verifier:     iss.Verifier(),
