@@ -129,8 +129,17 @@ func leakCases() []Case {
 		{Name: "by other's result", Scope: rs, Path: "/DiagnosticReport?result=Observation/obs-other-patient-lab-1", Status: forbidden},
 		{Name: "by practitioner requester", Scope: rs, Path: "/MedicationRequest?requester=Practitioner/SMART-1234", Status: forbidden},
 		{Name: "by practitioner requester, type modifier", Scope: rs, Path: "/MedicationRequest?requester:Practitioner=SMART-1234", Status: forbidden},
+
+		// Searches that do not name the patient: whether they are served
+		// must not depend on other patients' data (an existence oracle),
+		// and their total must not count it.
 		{Name: "count only", Scope: rs, Path: "/Observation?_summary=count", Status: forbidden},
-		{Name: "_count=0", Scope: rs, Path: "/Observation?code=http://loinc.org|8867-4&_count=0", Status: forbidden},
+		{Name: "count by _count=0", Scope: rs, Path: "/Observation?code=http://loinc.org|8867-4&_count=0", Status: forbidden},
+		{Name: "total of a first page", Scope: rs, Path: "/Observation?code=http://loinc.org|8867-4&_count=1", Status: forbidden},
+		{Name: "oracle: Patient by a name nobody has", Scope: rs, Path: "/Patient?family=Nobody", Status: forbidden},
+		{Name: "oracle: Observation by a code nobody has", Scope: rs, Path: "/Observation?code=http://loinc.org|0000-0", Status: forbidden},
+		{Name: "oracle: Condition by a code only the other patient has", Scope: rs, Path: "/Condition?code=38341003", Status: forbidden},
+		{Name: "oracle: subject of another type", Scope: rs, Path: "/Observation?subject=Group/group-other-patient-1", Status: forbidden},
 
 		// Chains, _has, _filter.
 		{Name: "chain subject.name", Scope: rs, Path: "/Observation?subject.name=Nader", Status: forbidden},
