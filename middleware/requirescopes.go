@@ -111,7 +111,7 @@ func RequireFHIRScopes(opts ...FHIRScopeOption) func(http.Handler) http.Handler 
 		if next == nil {
 			panic("smartauth: RequireFHIRScopes middleware applied to a nil http.Handler")
 		}
-		return &fhirScopeHandler{opts: o, next: next}
+		return &fhirScopeHandler{opts: o, next: next, unrestricted: newUnrestrictedDecisions(o.baseURL)}
 	}
 }
 
@@ -120,6 +120,8 @@ type fhirScopeHandler struct {
 	next http.Handler
 	// buffers holds *bytes.Buffer for the responses being verified.
 	buffers sync.Pool
+	// unrestricted are the decisions of unrestricted requests.
+	unrestricted *unrestrictedDecisions
 }
 
 func (h *fhirScopeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +198,7 @@ func (h *fhirScopeHandler) decide(lc *LaunchContext, fr FHIRRequest) (*accessDec
 	dSystem := lc.Scopes.Check(scope.System, typ, i)
 	perm := scope.PermissionFor(i)
 	if dUser == scope.Allow || dSystem == scope.Allow {
-		return unrestrictedDecision(perm), nil
+		return h.unrestricted[perm], nil
 	}
 	dPatient := scope.Deny
 	if patientOK {
