@@ -297,28 +297,28 @@ func TestMatchUncheckable(t *testing.T) {
 	tests := []struct {
 		typ, name string
 	}{
-		{"Observation", "date"},                // date
-		{"Observation", "value-quantity"},      // quantity
-		{"Observation", "code-value-concept"},  // composite
-		{"Location", "near"},                   // special
-		{"Observation", "nope"},                // unknown
-		{"Observation", "subject.name"},        // chained
-		{"Nope", "code"},                       // unknown type
-		{"Observation", "code:text"},           // token modifier
-		{"Observation", "code:not"},            // token modifier
-		{"Observation", "code:missing"},        // :missing
-		{"Observation", "subject:Patient"},     // reference type modifier
-		{"Observation", "_profile:below"},      // uri modifier
-		{"Patient", "name:missing"},            // string modifier
-		{"Patient", "name:text"},               // string modifier
-		{"Patient", "email"},                   // telecom.where(system='email')
-		{"Patient", "deceased"},                // exists() and ...
-		{"Patient", "phonetic"},                // server-defined
-		{"Observation", "_text"},               // no expression
-		{"Observation", "_content"},            // no expression
-		{"Bundle", "composition"},              // Bundle.entry[0].resource
-		{"Observation", ""},                    // empty
-		{"Observation", ":exact"},              // no code
+		{"Observation", "date"},               // date
+		{"Observation", "value-quantity"},     // quantity
+		{"Observation", "code-value-concept"}, // composite
+		{"Location", "near"},                  // special
+		{"Observation", "nope"},               // unknown
+		{"Observation", "subject.name"},       // chained
+		{"Nope", "code"},                      // unknown type
+		{"Observation", "code:text"},          // token modifier
+		{"Observation", "code:not"},           // token modifier
+		{"Observation", "code:missing"},       // :missing
+		{"Observation", "subject:Patient"},    // reference type modifier
+		{"Observation", "_profile:below"},     // uri modifier
+		{"Patient", "name:missing"},           // string modifier
+		{"Patient", "name:text"},              // string modifier
+		{"Patient", "email"},                  // telecom.where(system='email')
+		{"Patient", "deceased"},               // exists() and ...
+		{"Patient", "phonetic"},               // server-defined
+		{"Observation", "_text"},              // no expression
+		{"Observation", "_content"},           // no expression
+		{"Bundle", "composition"},             // Bundle.entry[0].resource
+		{"Observation", ""},                   // empty
+		{"Observation", ":exact"},             // no code
 		{"Observation", "combo-code-value-concept"},
 	}
 	for _, tt := range tests {
