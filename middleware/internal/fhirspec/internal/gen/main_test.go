@@ -25,7 +25,7 @@ func TestGeneratedFileUpToDate(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, searchParamFile)); err != nil {
 		t.Skipf("FHIR R4 definitions not found in %s (set FHIR_R4_DEFS to check tables_gen.go): %v", dir, err)
 	}
-	want, notes, err := Generate(dir)
+	want, notes, err := generate(dir)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"skipped SearchParameter/DeviceDefinition-classification: version 5.0.0-snapshot1, not 4.0.1"}, notes)
 	got, err := os.ReadFile(filepath.Join("..", "..", "tables_gen.go"))
