@@ -149,13 +149,24 @@ func (a Access) Permits(resource map[string]any) bool {
 	}
 	if a.d.batch != nil {
 		for _, e := range a.d.batch {
-			if !e.permitsDocument(resource) {
+			if !a.restricted(e).permitsDocument(resource) {
 				return false
 			}
 		}
 		return len(a.d.batch) > 0
 	}
-	return a.d.permitsDocument(resource)
+	return a.restricted(a.d).permitsDocument(resource)
+}
+
+// restricted returns d, or for an unrestricted d its restricted form for
+// the request's token: an unrestricted request's resource type may be
+// served whatever it holds, but a handler asking about another type gets
+// the answer the token's scopes give.
+func (a Access) restricted(d *accessDecision) *accessDecision {
+	if !d.unrestricted {
+		return d
+	}
+	return d.forScopes(a.lc)
 }
 
 // ErrNotJSON is returned by PermitsJSON for a body that is not a JSON

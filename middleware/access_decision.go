@@ -38,21 +38,38 @@ type accessDecision struct {
 	batch []*accessDecision
 }
 
-// unrestrictedDecisions are the shared decisions of unrestricted requests,
-// by permission, so that the unrestricted path allocates nothing.
-var unrestrictedDecisions = func() [scope.Search << 1]*accessDecision {
-	var ds [scope.Search << 1]*accessDecision
-	for i := range ds {
-		ds[i] = &accessDecision{unrestricted: true, perm: scope.Permission(i)}
-	}
-	return ds
-}()
+// unrestrictedDecisions are the decisions of unrestricted requests, by
+// permission, made once per middleware so that the unrestricted path
+// allocates nothing.
+type unrestrictedDecisions [scope.Search << 1]*accessDecision
 
-func unrestrictedDecision(p scope.Permission) *accessDecision {
-	return unrestrictedDecisions[p]
+func newUnrestrictedDecisions(baseURL string) *unrestrictedDecisions {
+	var ds unrestrictedDecisions
+	for i := range ds {
+		ds[i] = &accessDecision{unrestricted: true, perm: scope.Permission(i), baseURL: baseURL}
+	}
+	return &ds
+}
+
+// forScopes returns the restricted form of an unrestricted decision for a
+// token, so that Access.Permits can tell which types its scopes cover.
+func (d *accessDecision) forScopes(lc *LaunchContext) *accessDecision {
+	r := &accessDecision{perm: d.perm, baseURL: d.baseURL}
+	if lc == nil {
+		return r
+	}
+	r.patient = lc.Patient
+	for _, sc := range lc.Scopes.Scopes() {
+		if sc.Kind == scope.KindClinical && sc.Permissions&d.perm != 0 && (sc.Context != scope.Patient || r.patient != "") {
+			r.scopes = append(r.scopes, sc)
+		}
+	}
+	return r
 }
 
 // permitsDocument reports whether every resource doc holds is permitted.
+// An unrestricted decision permits everything: it is only used to verify
+// requests whose scopes allow any resource of their type.
 func (d *accessDecision) permitsDocument(doc map[string]any) bool {
 	if d.unrestricted {
 		return true

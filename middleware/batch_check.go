@@ -60,7 +60,7 @@ func (h *fhirScopeHandler) serveBatch(w http.ResponseWriter, r *http.Request, lc
 			return
 		}
 		if fr.Interaction == scope.InteractionCapabilities {
-			decisions[i] = unrestrictedDecision(0)
+			decisions[i] = h.unrestricted[0]
 			continue
 		}
 		d, ae := h.decide(lc, fr)

@@ -445,6 +445,19 @@ func TestAccessFrom(t *testing.T) {
 	}
 	_, err = got.PermitsJSON([]byte("<xml/>"))
 	assert.ErrorIs(t, err, middleware.ErrNotJSON)
+
+	// An unrestricted request: its type is permitted whatever it holds,
+	// other types as the token's scopes say.
+	h = withLaunchContext(lcWith("p1", "user/Observation.rs patient/Medication.rs"))(middleware.RequireFHIRScopes()(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = middleware.AccessFrom(r.Context())
+	})))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/Observation", nil))
+	assert.True(t, got.Unrestricted())
+	for body, want := range map[string]bool{obsP2Vital: true, medication: true, patientP1: false, searchset(obsP2Lab, patientP2): false} {
+		ok, err := got.PermitsJSON([]byte(body))
+		require.NoError(t, err)
+		assert.Equal(t, want, ok, body)
+	}
 }
 
 func TestRequireFHIRScopesAuditsWithheldResponses(t *testing.T) {

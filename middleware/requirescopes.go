@@ -24,7 +24,9 @@ type OperationRule func(fr FHIRRequest) (i scope.Interaction, resourceType strin
 // replaces it: an instance-level operation ([type]/[id]/$op, e.g.
 // Patient/123/$everything) needs read (r) on its type, a type-level one
 // ([type]/$op, e.g. ValueSet/$expand) needs search (s) on its type, and a
-// system-level one ($op, e.g. $export) is refused. This is coarse: an
+// system-level one ($op, e.g. $export-poll-status) is refused. Bulk Data
+// $export kick-offs are not decided by the OperationRule (see
+// RequireFHIRScopes). This is coarse: an
 // operation that returns other types (such as $everything) or writes data
 // deserves a rule of its own; a custom rule can fall back to
 // DefaultOperationRule for the operations it does not handle.
@@ -54,8 +56,17 @@ func DefaultOperationRule(fr FHIRRequest) (scope.Interaction, string, bool) {
 //     (Patient/[id]..., or a Patient/[id]/... compartment);
 //   - system-wide searches and histories (GET [base], [base]/_search,
 //     [base]/_history) need a "*" scope (e.g. user/*.s);
-//   - operations need what the OperationRule says (DefaultOperationRule:
-//     instance-level r, type-level s, system-level refused);
+//   - Bulk Data $export kick-offs ([base]/$export, [base]/Patient/$export,
+//     [base]/Group/[id]/$export) need an unconstrained user/ or system/
+//     scope with s on every exported type (_type; without it a "*"
+//     scope), and r on the Group for a group export; patient/ and
+//     constrained scopes never allow them, since the exported files are
+//     served later, outside what the middleware verifies (the status
+//     polling and file download endpoints are the server's to protect:
+//     serve them to the client that kicked the export off);
+//   - other operations need what the OperationRule says
+//     (DefaultOperationRule: instance-level r, type-level s, system-level
+//     refused);
 //   - batch and transaction (POST [base]): every entry is decided as its
 //     own request, and one refused entry refuses the whole Bundle.
 //
@@ -111,7 +122,7 @@ func RequireFHIRScopes(opts ...FHIRScopeOption) func(http.Handler) http.Handler 
 		if next == nil {
 			panic("smartauth: RequireFHIRScopes middleware applied to a nil http.Handler")
 		}
-		return &fhirScopeHandler{opts: o, next: next}
+		return &fhirScopeHandler{opts: o, next: next, unrestricted: newUnrestrictedDecisions(o.baseURL)}
 	}
 }
 
@@ -120,6 +131,8 @@ type fhirScopeHandler struct {
 	next http.Handler
 	// buffers holds *bytes.Buffer for the responses being verified.
 	buffers sync.Pool
+	// unrestricted are the decisions of unrestricted requests.
+	unrestricted *unrestrictedDecisions
 }
 
 func (h *fhirScopeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -139,6 +152,15 @@ func (h *fhirScopeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if fr.Interaction == scope.InteractionBatch {
 		h.serveBatch(w, r, lc)
+		return
+	}
+	if fr.BulkExport() != NotBulkExport {
+		r, d, ae := h.decideBulkExport(r, lc, fr)
+		if ae != nil {
+			h.refuse(w, r, lc, ae)
+			return
+		}
+		h.serve(w, r, d)
 		return
 	}
 	d, ae := h.decide(lc, fr)
@@ -196,7 +218,7 @@ func (h *fhirScopeHandler) decide(lc *LaunchContext, fr FHIRRequest) (*accessDec
 	dSystem := lc.Scopes.Check(scope.System, typ, i)
 	perm := scope.PermissionFor(i)
 	if dUser == scope.Allow || dSystem == scope.Allow {
-		return unrestrictedDecision(perm), nil
+		return h.unrestricted[perm], nil
 	}
 	dPatient := scope.Deny
 	if patientOK {

@@ -196,7 +196,7 @@ func TestRequireFHIRScopes(t *testing.T) {
 		{"type op", "", "user/ValueSet.s", "POST", "/fhir/ValueSet/$expand", unrestricted, 200, ""},
 		{"type op needs s", "", "user/ValueSet.r", "GET", "/fhir/ValueSet/$expand", nil, 403, "user/ValueSet.s"},
 		{"version op", "", "user/Patient.r", "POST", "/fhir/Patient/1/_history/2/$meta", unrestricted, 200, ""},
-		{"system op", "", "user/*.cruds system/*.cruds", "GET", "/fhir/$export", nil, 403, ""},
+		{"system op", "", "user/*.cruds system/*.cruds", "GET", "/fhir/$export-poll-status", nil, 403, ""},
 
 		// Capabilities, batch, not FHIR.
 		{"metadata", "", "", "GET", "/fhir/metadata", noAccess, 200, ""},
@@ -309,7 +309,7 @@ func TestRequireFHIRScopesErrors(t *testing.T) {
 func TestRequireFHIRScopesOperationRule(t *testing.T) {
 	rule := func(fr middleware.FHIRRequest) (scope.Interaction, string, bool) {
 		switch {
-		case fr.Operation == "export" && fr.ResourceType == "":
+		case fr.Operation == "reindex" && fr.ResourceType == "":
 			return scope.InteractionSearch, "*", true
 		case fr.Operation == "everything":
 			return 0, "", false
@@ -322,12 +322,12 @@ func TestRequireFHIRScopesOperationRule(t *testing.T) {
 		status                 int
 		hint                   string
 	}{
-		{"system/*.rs", "GET", "/fhir/$export", 200, ""},
-		{"system/Patient.rs", "GET", "/fhir/$export", 403, "system/*.s"},
+		{"system/*.rs", "GET", "/fhir/$reindex", 200, ""},
+		{"system/Patient.rs", "GET", "/fhir/$reindex", 403, "system/*.s"},
 		{"user/*.cruds", "GET", "/fhir/Patient/1/$everything", 403, ""},
 		{"user/ValueSet.s", "GET", "/fhir/ValueSet/$expand", 200, ""},
 		{"user/ValueSet.r", "GET", "/fhir/ValueSet/1/$expand", 200, ""},
-		{"user/*.cruds", "GET", "/fhir/$reindex", 403, ""},
+		{"user/*.cruds", "GET", "/fhir/$meta", 403, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scopes+" "+tt.target, func(t *testing.T) {
@@ -339,7 +339,7 @@ func TestRequireFHIRScopesOperationRule(t *testing.T) {
 		})
 	}
 	// A nil rule restores the default (system-level refused).
-	res := serveThrough(middleware.RequireFHIRScopes(middleware.WithOperationRule(nil)), lcWith("", "system/*.cruds"), "GET", "/$export")
+	res := serveThrough(middleware.RequireFHIRScopes(middleware.WithOperationRule(nil)), lcWith("", "system/*.cruds"), "GET", "/$reindex")
 	assert.Equal(t, http.StatusForbidden, res.rec.Code)
 }
 

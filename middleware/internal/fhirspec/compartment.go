@@ -1,5 +1,7 @@
 package fhirspec
 
+import "strings"
+
 // PatientCompartmentParams returns the search parameters (codes) whose
 // references put a resource of resourceType in a patient's compartment, per
 // the R4 Patient CompartmentDefinition (Observation: subject, performer;
@@ -62,7 +64,11 @@ func InPatientCompartment(res map[string]any, patientID string, baseOK func(base
 			continue
 		}
 		if visit(res, p.Elements, func(v any) bool {
-			r, ok := referenceOf(v)
+			s := referenceString(v)
+			if !strings.Contains(s, "Patient/") {
+				return false // cheap rejection of the other references
+			}
+			r, ok := ParseReference(s)
 			return ok && r.Type == "Patient" && r.ID == patientID && (r.Base == "" || baseOK == nil || baseOK(r.Base))
 		}) {
 			return true
@@ -71,15 +77,10 @@ func InPatientCompartment(res map[string]any, patientID string, baseOK func(base
 	return false
 }
 
-// referenceOf parses the "reference" of v, a decoded Reference object.
-func referenceOf(v any) (Reference, bool) {
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return Reference{}, false
-	}
-	s, ok := obj["reference"].(string)
-	if !ok {
-		return Reference{}, false
-	}
-	return ParseReference(s)
+// referenceString returns the "reference" of v, a decoded Reference
+// object, "" if there is none.
+func referenceString(v any) string {
+	obj, _ := v.(map[string]any)
+	s, _ := obj["reference"].(string)
+	return s
 }

@@ -39,12 +39,12 @@ func checkableParam(resourceType, name string) (*SearchParam, modifier, error) {
 		return nil, 0, fmt.Errorf("%w: %s has no search parameter %q", ErrUncheckable, resourceType, code)
 	}
 	if !sp.Checkable {
-		return nil, 0, fmt.Errorf("%w: %s:%s is not a simple element path", ErrUncheckable, resourceType, code)
+		return nil, 0, fmt.Errorf("%w: the expression of %s search parameter %s is not a simple element path", ErrUncheckable, resourceType, code)
 	}
 	switch sp.Type {
 	case TypeToken, TypeReference, TypeURI:
 		if hasMod {
-			return nil, 0, fmt.Errorf("%w: modifier %q on %s parameter %s", ErrUncheckable, mod, sp.Type, code)
+			return nil, 0, fmt.Errorf("%w: modifier :%s on %s search parameter %s", ErrUncheckable, mod, sp.Type, code)
 		}
 		return sp, modNone, nil
 	case TypeString:
@@ -56,9 +56,9 @@ func checkableParam(resourceType, name string) (*SearchParam, modifier, error) {
 		case mod == "contains":
 			return sp, modContains, nil
 		}
-		return nil, 0, fmt.Errorf("%w: modifier %q on string parameter %s", ErrUncheckable, mod, code)
+		return nil, 0, fmt.Errorf("%w: modifier :%s on string search parameter %s", ErrUncheckable, mod, code)
 	}
-	return nil, 0, fmt.Errorf("%w: %s parameter %s", ErrUncheckable, sp.Type, code)
+	return nil, 0, fmt.Errorf("%w: %s search parameter %s has type %s", ErrUncheckable, resourceType, code, sp.Type)
 }
 
 // lookupParam is Param without the copy: the table entry of code on
@@ -177,6 +177,9 @@ func nextAlternative(s string) (alt, rest string, more bool) {
 // unescapedIndex returns the index of the first c in s that is not escaped
 // with a backslash, -1 if none.
 func unescapedIndex(s string, c byte) int {
+	if strings.IndexByte(s, '\\') < 0 {
+		return strings.IndexByte(s, c)
+	}
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '\\':

@@ -17,10 +17,10 @@ import (
 	"flag"
 	"fmt"
 	"go/format"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -47,9 +47,9 @@ var nonDomainResources = []string{"Binary", "Bundle", "Parameters"}
 // expressions name without a type cast (e.g. "Observation.effective"). In
 // JSON such an element is one property per type (effectiveDateTime,
 // effectivePeriod, ...), so each is expanded to one Path per type. The
-// types are those of the R4 4.0.1 resource definitions. The generator fails
-// if an entry is not used, or if a definition names an element that is
-// listed here with a cast.
+// types are those of the R4 4.0.1 resource definitions (the two files read
+// here do not carry element types). The generator fails if an entry is not
+// used, so that the list cannot silently go stale.
 var choiceElements = map[string][]string{
 	"CarePlan.activity.detail.scheduled":    {"Timing", "Period", "string"},
 	"ChargeItem.occurrence":                 {"dateTime", "Period", "Timing"},
@@ -78,7 +78,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gen: -defs is required")
 		os.Exit(2)
 	}
-	src, warnings, err := Generate(*defs)
+	src, warnings, err := generate(*defs)
 	for _, w := range warnings {
 		fmt.Fprintln(os.Stderr, "gen: note:", w)
 	}
@@ -156,9 +156,18 @@ type commonEntry struct {
 	domainOnly bool
 }
 
-// Generate reads the definitions in dir and returns the gofmt'd source of
+// tables is what the generator builds.
+type tables struct {
+	types         map[string]*typeEntry
+	commons       []commonEntry
+	nSearchParams int // SearchParameters used
+	nCompartment  int // types in the Patient compartment
+	notes         []string
+}
+
+// generate reads the definitions in dir and returns the gofmt'd source of
 // tables_gen.go, and notes worth a look (e.g. definitions it skipped).
-func Generate(dir string) (src []byte, notes []string, err error) {
+func generate(dir string) (src []byte, notes []string, err error) {
 	var cd compartmentDefinition
 	if err := readJSON(filepath.Join(dir, compartmentFile), &cd); err != nil {
 		return nil, nil, err
@@ -175,173 +184,186 @@ func Generate(dir string) (src []byte, notes []string, err error) {
 		return nil, nil, fmt.Errorf("%s: want a Bundle, got %q", searchParamFile, b.ResourceType)
 	}
 
+	t := &tables{types: map[string]*typeEntry{}}
 	// The resource types: every type the compartment definition lists
 	// (with or without parameters), every base of a search parameter, and
 	// the non-DomainResources.
-	typeSet := map[string]bool{}
 	for _, r := range cd.Resource {
-		typeSet[r.Code] = true
+		t.typeEntry(r.Code)
 	}
 	for _, n := range nonDomainResources {
-		typeSet[n] = true
+		t.typeEntry(n)
 	}
+	if err := t.addSearchParams(b); err != nil {
+		return nil, t.notes, err
+	}
+	if err := t.addCompartment(cd); err != nil {
+		return nil, t.notes, err
+	}
+	t.addPatientReferenceParams()
 
-	types := map[string]*typeEntry{}
-	var commons []commonEntry
+	var w bytes.Buffer
+	t.write(&w)
+	src, err = format.Source(w.Bytes())
+	if err != nil {
+		return nil, t.notes, fmt.Errorf("gofmt generated source: %w", err)
+	}
+	return src, t.notes, nil
+}
+
+// typeEntry returns the entry of the resource type name, adding it if
+// needed.
+func (t *tables) typeEntry(name string) *typeEntry {
+	e := t.types[name]
+	if e == nil {
+		e = &typeEntry{name: name, domainResource: !slices.Contains(nonDomainResources, name)}
+		t.types[name] = e
+	}
+	return e
+}
+
+// addSearchParams adds the search parameters of b, per base type.
+func (t *tables) addSearchParams(b bundle) error {
 	usedChoices := map[string]bool{}
-	nSearchParams := 0
 	for _, e := range b.Entry {
 		sp := e.Resource
 		if sp.ResourceType != "SearchParameter" {
-			return nil, nil, fmt.Errorf("%s: unexpected entry %s", searchParamFile, sp.ResourceType)
+			return fmt.Errorf("%s: unexpected entry %s", searchParamFile, sp.ResourceType)
 		}
 		if sp.Version != fhirVersion {
-			notes = append(notes, fmt.Sprintf("skipped SearchParameter/%s: version %s, not %s", sp.ID, sp.Version, fhirVersion))
+			t.notes = append(t.notes, fmt.Sprintf("skipped SearchParameter/%s: version %s, not %s", sp.ID, sp.Version, fhirVersion))
 			continue
 		}
-		nSearchParams++
+		t.nSearchParams++
 		if !validType(sp.Type) {
-			return nil, nil, fmt.Errorf("SearchParameter/%s: unknown type %q", sp.ID, sp.Type)
+			return fmt.Errorf("SearchParameter/%s: unknown type %q", sp.ID, sp.Type)
 		}
 		parts, err := splitUnion(sp.Expression)
 		if err != nil {
-			return nil, nil, fmt.Errorf("SearchParameter/%s: %w", sp.ID, err)
+			return fmt.Errorf("SearchParameter/%s: %w", sp.ID, err)
 		}
 		for _, base := range sp.Base {
-			common := base == "Resource" || base == "DomainResource"
-			if !common {
-				typeSet[base] = true
-			}
-			p := param{code: sp.Code, typ: sp.Type, targets: sp.Target}
-			if sp.Type != "reference" {
-				p.targets = nil
-			}
-			simple, complexParts := 0, 0
-			for _, part := range parts {
-				root := partRoot(part)
-				if root != "" && root != base && root != "Resource" && root != "DomainResource" {
-					continue // a part for another base
-				}
-				pp, ok := parsePath(part)
-				if !ok {
-					complexParts++
-					continue
-				}
-				simple++
-				for _, x := range expandChoices(base, pp, usedChoices) {
-					if !slices.ContainsFunc(p.paths, func(y path) bool { return y.key() == x.key() }) {
-						p.paths = append(p.paths, x)
-					}
-				}
-			}
-			// phonetic is matched by a server-defined phonetic algorithm,
-			// not by the string search on its path.
-			p.checkable = simple > 0 && complexParts == 0 && sp.Code != "phonetic"
-			if common {
-				commons = append(commons, commonEntry{param: p, domainOnly: base == "DomainResource"})
+			p := paramFor(sp, base, parts, usedChoices)
+			if base == "Resource" || base == "DomainResource" {
+				t.commons = append(t.commons, commonEntry{param: p, domainOnly: base == "DomainResource"})
 				continue
 			}
-			t := types[base]
-			if t == nil {
-				t = &typeEntry{name: base}
-				types[base] = t
+			te := t.typeEntry(base)
+			if slices.ContainsFunc(te.params, func(q param) bool { return q.code == p.code }) {
+				return fmt.Errorf("%s: search parameter %s defined twice", base, p.code)
 			}
-			if slices.ContainsFunc(t.params, func(q param) bool { return q.code == p.code }) {
-				return nil, nil, fmt.Errorf("%s: search parameter %s defined twice", base, p.code)
-			}
-			t.params = append(t.params, p)
+			te.params = append(te.params, p)
 		}
 	}
 	for k := range choiceElements {
 		if !usedChoices[k] {
-			return nil, nil, fmt.Errorf("choice element %s is not named by any expression; remove it from choiceElements", k)
+			return fmt.Errorf("choice element %s is not named by any expression; remove it from choiceElements", k)
 		}
 	}
-
-	for name := range typeSet {
-		if types[name] == nil {
-			types[name] = &typeEntry{name: name}
-		}
-		types[name].domainResource = !slices.Contains(nonDomainResources, name)
-	}
-	for _, c := range commons {
-		for _, t := range types {
-			if slices.ContainsFunc(t.params, func(q param) bool { return q.code == c.param.code }) {
-				return nil, nil, fmt.Errorf("%s: search parameter %s is also a common parameter", t.name, c.param.code)
+	for _, c := range t.commons {
+		for _, te := range t.types {
+			if slices.ContainsFunc(te.params, func(q param) bool { return q.code == c.param.code }) {
+				return fmt.Errorf("%s: search parameter %s is also a common parameter", te.name, c.param.code)
 			}
 		}
 	}
+	for _, te := range t.types {
+		slices.SortFunc(te.params, func(a, b param) int { return strings.Compare(a.code, b.code) })
+	}
+	slices.SortFunc(t.commons, func(a, b commonEntry) int { return strings.Compare(a.param.code, b.param.code) })
+	return nil
+}
 
-	// The Patient compartment.
-	nCompartment := 0
+// paramFor returns sp as it applies to the type base, given the union
+// parts of its expression. It records the choiceElements it used.
+func paramFor(sp searchParameter, base string, parts []string, usedChoices map[string]bool) param {
+	p := param{code: sp.Code, typ: sp.Type}
+	if sp.Type == "reference" {
+		p.targets = sp.Target
+	}
+	simple, complexParts := 0, 0
+	for _, part := range parts {
+		root := partRoot(part)
+		if root != "" && root != base && root != "Resource" && root != "DomainResource" {
+			continue // a part for another base
+		}
+		pp, ok := parsePath(part)
+		if !ok {
+			complexParts++
+			continue
+		}
+		simple++
+		for _, x := range expandChoices(base, pp, usedChoices) {
+			p.paths = addPath(p.paths, x)
+		}
+	}
+	// phonetic is matched by a server-defined phonetic algorithm, not by
+	// the string search on its path.
+	p.checkable = simple > 0 && complexParts == 0 && sp.Code != "phonetic"
+	return p
+}
+
+// addPath appends x to paths unless it is already there.
+func addPath(paths []path, x path) []path {
+	if slices.ContainsFunc(paths, func(y path) bool { return y.key() == x.key() }) {
+		return paths
+	}
+	return append(paths, x)
+}
+
+// addCompartment records the Patient compartment parameters of each type
+// and the union of their paths.
+func (t *tables) addCompartment(cd compartmentDefinition) error {
 	for _, r := range cd.Resource {
-		t := types[r.Code]
+		te := t.types[r.Code]
 		for _, code := range r.Param {
 			if code == "{def}" {
 				// The resource itself: only meaningful for Patient,
 				// which InPatientCompartment always checks by id.
 				if r.Code != "Patient" {
-					return nil, nil, fmt.Errorf("%s: compartment parameter {def} on a type other than Patient", r.Code)
+					return fmt.Errorf("%s: compartment parameter {def} on a type other than Patient", r.Code)
 				}
 				continue
 			}
-			var p *param
-			for i := range t.params {
-				if t.params[i].code == code {
-					p = &t.params[i]
-				}
+			i := slices.IndexFunc(te.params, func(q param) bool { return q.code == code })
+			if i < 0 {
+				return fmt.Errorf("%s: compartment parameter %s is not a search parameter of the type", r.Code, code)
 			}
-			if p == nil {
-				return nil, nil, fmt.Errorf("%s: compartment parameter %s is not a search parameter of the type", r.Code, code)
-			}
+			p := te.params[i]
 			if p.typ != "reference" {
-				return nil, nil, fmt.Errorf("%s: compartment parameter %s has type %s, want reference", r.Code, code, p.typ)
-			}
-			if !p.checkable {
-				notes = append(notes, fmt.Sprintf("%s: compartment parameter %s is only partly a simple path; using its simple paths", r.Code, code))
+				return fmt.Errorf("%s: compartment parameter %s has type %s, want reference", r.Code, code, p.typ)
 			}
 			if len(p.paths) == 0 {
-				return nil, nil, fmt.Errorf("%s: compartment parameter %s has no simple path", r.Code, code)
+				return fmt.Errorf("%s: compartment parameter %s has no simple path", r.Code, code)
 			}
-			t.compartment = append(t.compartment, code)
+			if !p.checkable {
+				t.notes = append(t.notes, fmt.Sprintf("%s: compartment parameter %s is only partly a simple path; using its simple paths", r.Code, code))
+			}
+			te.compartment = append(te.compartment, code)
 			for _, x := range p.paths {
-				if !slices.ContainsFunc(t.compartmentPaths, func(y path) bool { return y.key() == x.key() }) {
-					t.compartmentPaths = append(t.compartmentPaths, x)
-				}
+				te.compartmentPaths = addPath(te.compartmentPaths, x)
 			}
 		}
-		if len(t.compartment) > 0 {
-			nCompartment++
+		if len(te.compartment) > 0 {
+			t.nCompartment++
 		}
 	}
+	return nil
+}
 
-	// Patient reference parameters.
-	for _, t := range types {
-		refs := slices.Clone(t.compartment)
-		for _, p := range t.params {
+// addPatientReferenceParams records, per type, the reference parameters
+// that may point to a Patient and the compartment parameters.
+func (t *tables) addPatientReferenceParams() {
+	for _, te := range t.types {
+		refs := slices.Clone(te.compartment)
+		for _, p := range te.params {
 			if p.typ == "reference" && slices.Contains(p.targets, "Patient") {
 				refs = append(refs, p.code)
 			}
 		}
 		slices.Sort(refs)
-		t.patientRefParams = slices.Compact(refs)
-		slices.SortFunc(t.params, func(a, b param) int { return strings.Compare(a.code, b.code) })
+		te.patientRefParams = slices.Compact(refs)
 	}
-	slices.SortFunc(commons, func(a, b commonEntry) int { return strings.Compare(a.param.code, b.param.code) })
-
-	names := make([]string, 0, len(types))
-	for n := range types {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-
-	var w bytes.Buffer
-	writeFile(&w, names, types, commons, nSearchParams, nCompartment)
-	src, err = format.Source(w.Bytes())
-	if err != nil {
-		return nil, notes, fmt.Errorf("gofmt generated source: %w", err)
-	}
-	return src, notes, nil
 }
 
 // readJSON decodes the JSON file name into v.
@@ -393,12 +415,14 @@ func expandChoices(base string, p path, used map[string]bool) []path {
 	return []path{p}
 }
 
-// writeFile writes the unformatted source of tables_gen.go to w.
-func writeFile(w *bytes.Buffer, names []string, types map[string]*typeEntry, commons []commonEntry, nSearchParams, nCompartment int) {
+// write writes the unformatted source of tables_gen.go to w.
+func (t *tables) write(w *bytes.Buffer) {
+	names := slices.Sorted(maps.Keys(t.types))
+	types, commons := t.types, t.commons
 	fmt.Fprintln(w, header)
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "// Sources (FHIR version %s): %s (CompartmentDefinition/patient) and\n", fhirVersion, compartmentFile)
-	fmt.Fprintf(w, "// %s (%d SearchParameters of version %s). %d resource types, %d of them in\n", searchParamFile, nSearchParams, fhirVersion, len(names), nCompartment)
+	fmt.Fprintf(w, "// %s (%d SearchParameters of version %s). %d resource types, %d of them in\n", searchParamFile, t.nSearchParams, fhirVersion, len(names), t.nCompartment)
 	fmt.Fprintf(w, "// the Patient compartment. Regenerate with go generate.\n\n")
 	fmt.Fprintln(w, "package fhirspec")
 	fmt.Fprintln(w)
@@ -424,7 +448,7 @@ func writeFile(w *bytes.Buffer, names []string, types map[string]*typeEntry, com
 	for _, c := range commons {
 		collect(c.param)
 	}
-	sort.Strings(targetKeys)
+	slices.Sort(targetKeys)
 	fmt.Fprintln(w, "// Reference target lists, shared by the parameters that have the same.")
 	fmt.Fprintln(w, "var (")
 	for i, k := range targetKeys {
@@ -443,21 +467,21 @@ func writeFile(w *bytes.Buffer, names []string, types map[string]*typeEntry, com
 	fmt.Fprintln(w, "// typeTable has one entry per R4 resource type, sorted by name.")
 	fmt.Fprintln(w, "var typeTable = []typeInfo{")
 	for _, n := range names {
-		t := types[n]
-		fmt.Fprintf(w, "{\nname: %q, domainResource: %t,\n", t.name, t.domainResource)
-		if len(t.params) > 0 {
+		te := types[n]
+		fmt.Fprintf(w, "{\nname: %q, domainResource: %t,\n", te.name, te.domainResource)
+		if len(te.params) > 0 {
 			fmt.Fprintln(w, "params: []SearchParam{")
-			for _, p := range t.params {
+			for _, p := range te.params {
 				writeParam(p)
 			}
 			fmt.Fprintln(w, "},")
 		}
-		if len(t.compartment) > 0 {
-			fmt.Fprintf(w, "compartment: %s,\n", stringSlice(t.compartment))
-			fmt.Fprintf(w, "compartmentPaths: %s,\n", pathSlice(t.compartmentPaths))
+		if len(te.compartment) > 0 {
+			fmt.Fprintf(w, "compartment: %s,\n", stringSlice(te.compartment))
+			fmt.Fprintf(w, "compartmentPaths: %s,\n", pathSlice(te.compartmentPaths))
 		}
-		if len(t.patientRefParams) > 0 {
-			fmt.Fprintf(w, "patientRefParams: %s,\n", stringSlice(t.patientRefParams))
+		if len(te.patientRefParams) > 0 {
+			fmt.Fprintf(w, "patientRefParams: %s,\n", stringSlice(te.patientRefParams))
 		}
 		fmt.Fprintln(w, "},")
 	}
