@@ -220,6 +220,12 @@ func (h *fhirScopeHandler) decide(lc *LaunchContext, fr FHIRRequest) (*accessDec
 	if dUser == scope.Allow || dSystem == scope.Allow {
 		return h.unrestricted[perm], nil
 	}
+	if typ != "*" && !fhirspec.IsResourceType(typ) || fr.CompartmentType != "" && !fhirspec.IsResourceType(fr.CompartmentType) {
+		// A type that is not an R4 resource type (e.g. "PATIENT", which a
+		// server may take for Patient) can be neither proved by the
+		// ResourceLoader nor verified: no restricted scope allows it.
+		return nil, refusal("unverifiable_request")
+	}
 	dPatient := scope.Deny
 	if patientOK {
 		dPatient = lc.Scopes.Check(scope.Patient, typ, i)
