@@ -137,7 +137,9 @@ func (a Access) Entries() []Access {
 // scope that allows the request's interaction on its type: an
 // unconstrained user/ or system/ scope; a patient/ scope if the resource
 // is the patient in context, lies in that patient's compartment, or is of
-// a type outside the Patient compartment; a constrained scope only if the
+// a type outside the Patient compartment (for a create, update, patch or
+// delete, only if none of its compartment references names another
+// patient: that would change their data too); a constrained scope only if the
 // resource also matches all its parameters (token, reference, string and
 // uri parameters with simple element paths; any other constraint permits
 // nothing). OperationOutcome resources (errors, search outcomes) are

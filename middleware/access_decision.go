@@ -85,7 +85,7 @@ func (d *accessDecision) permitsResource(res map[string]any, typ string, contain
 		if sc.ResourceType != "*" && sc.ResourceType != typ {
 			continue
 		}
-		if sc.Context == scope.Patient && !d.inCompartment(res, typ, contained) {
+		if sc.Context == scope.Patient && (!d.inCompartment(res, typ, contained) || d.writes() && d.namesOtherPatient(res, typ)) {
 			continue
 		}
 		if sc.Constraints != nil && !d.matches(res, typ, sc.Constraints) {
@@ -112,6 +112,43 @@ func (d *accessDecision) inCompartment(res map[string]any, typ string, contained
 		return true
 	}
 	return contained && typ != "Patient" && !referencesAnyPatient(res, typ)
+}
+
+// writes reports whether the decision is for a create, update, patch or
+// delete.
+func (d *accessDecision) writes() bool {
+	return d.perm&(scope.Create|scope.Update|scope.Delete) != 0
+}
+
+// namesOtherPatient reports whether a compartment parameter of res, of
+// type typ, references a Patient other than the patient in context (or
+// under a base other than the configured one). Such a resource lies in
+// that patient's compartment too: a patient/ scope may read it, but not
+// write it, which would change another patient's data.
+func (d *accessDecision) namesOtherPatient(res map[string]any, typ string) bool {
+	for _, code := range fhirspec.PatientCompartmentParams(typ) {
+		p, ok := fhirspec.Param(typ, code)
+		if !ok {
+			return true
+		}
+		for _, path := range p.Paths {
+			for _, v := range fhirspec.Values(res, path) {
+				obj, ok := v.(map[string]any)
+				if !ok {
+					continue
+				}
+				ref, ok := obj["reference"].(string)
+				if !ok {
+					continue
+				}
+				parsed, ok := fhirspec.ParseReference(ref)
+				if ok && parsed.Type == "Patient" && (parsed.ID != d.patient || parsed.Base != "" && !d.baseOK(parsed.Base)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // matches reports whether res matches every constraint.

@@ -84,7 +84,10 @@ func DefaultOperationRule(fr FHIRRequest) (scope.Interaction, string, bool) {
 //     any restricted authorization (their criteria concern resources the
 //     response does not contain).
 //   - Writes: the resource of a create or update must be permitted, like a
-//     resource served; an update, patch or delete needs proof that the
+//     resource served, and under a patient/ scope name no other patient in
+//     its compartment references (an Observation of the patient performed
+//     by another patient lies in both compartments: readable, but not
+//     writable); an update, patch or delete needs proof that the
 //     current resource is permitted, from the ResourceLoader
 //     (WithResourceLoader) — without one such requests are refused.
 //     Conditional update, patch and delete are refused; a patch must be a
