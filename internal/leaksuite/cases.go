@@ -231,6 +231,8 @@ func leakCases() []Case {
 		{Name: "patch not JSON Patch", Scope: cruds, Method: http.MethodPatch, Path: "/" + obsGlucose, ContentType: fhirJSON, Body: observation("obs-glucose-1", p2), Status: forbidden},
 		{Name: "patch own Observation adding other as performer", Scope: cruds, Method: http.MethodPatch, Path: "/" + obsGlucose, ContentType: jsonPatch,
 			Body: `[{"op":"add","path":"/performer","value":[{"reference":"Patient/` + p2 + `"}]}]`, Status: forbidden},
+		{Name: "update shared Observation", Scope: cruds, Method: http.MethodPut, Path: "/" + shared, ContentType: fhirJSON, Body: observation("obs-shared-1", p1), Status: forbidden},
+		{Name: "delete shared Observation", Scope: cruds, Method: http.MethodDelete, Path: "/" + shared, Status: forbidden},
 		{Name: "delete other's Observation", Scope: cruds, Method: http.MethodDelete, Path: "/" + obsOther, Status: forbidden},
 		{Name: "delete other's Observation, upper-case type", Scope: cruds, Method: http.MethodDelete, Path: "/OBSERVATION/obs-other-patient-1", Status: forbidden},
 		{Name: "delete other Patient", Scope: cruds, Method: http.MethodDelete, Path: "/Patient/" + p2, Status: forbidden},
