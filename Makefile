@@ -20,3 +20,4 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
 	go test -run '^$$' -fuzz '^FuzzInPatientCompartment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
 	go test -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
+	go test -run '^$$' -fuzz '^FuzzReplacer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./examples/internal/fhirproxy/

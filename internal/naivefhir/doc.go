@@ -33,9 +33,9 @@
 // are understood. A parameter is looked up as the element of the same name
 // (patient also as subject, member as member.entity, family and given in
 // name); one that no stored resource of the type has is unknown and
-// ignored. _include and _revinclude (Type:param), _count and _offset
-// work; every other control parameter, chained parameters and _has are
-// ignored.
+// ignored. _include and _revinclude (Type:param), _count, _offset and
+// _summary=count work; every other control parameter, chained parameters
+// and _has are ignored.
 //
 // Bundle links, fullUrls and Location headers are absolute URLs under the
 // server's base: Server.BaseURL, or if empty one derived from each request

@@ -74,6 +74,10 @@ func parseSearch(vs url.Values) *searchQuery {
 				if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 					sq.count = min(n, maxCount)
 				}
+			case "_summary":
+				if v == "count" {
+					sq.count = 0
+				}
 			case "_offset":
 				if n, err := strconv.Atoi(v); err == nil && n >= 0 {
 					sq.offset = n

@@ -177,6 +177,11 @@ func TestSearchLinksAndPaging(t *testing.T) {
 	assert.Equal(t, "http://fhir.test/fhir/Observation/obs-glucose-1", entry["fullUrl"])
 	assert.Equal(t, map[string]any{"mode": "match"}, entry["search"])
 
+	rec, doc = do(t, srv, http.MethodGet, "/Observation?_summary=count&patient="+p1, "", "")
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, float64(3), doc["total"])
+	assert.Nil(t, doc["entry"])
+
 	rec, doc = do(t, srv, http.MethodGet, "/Observation?_count=2&_offset=2&patient="+p1, "", "")
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Equal(t, []string{"Observation/obs-shared-1"}, ids(doc))
