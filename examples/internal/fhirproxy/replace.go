@@ -80,6 +80,7 @@ type replacingReader struct {
 	src     io.ReadCloser
 	pending []byte // read, not yet rewritten
 	out     []byte // rewritten, not yet returned
+	outBuf  []byte // the whole buffer out is a part of, reused
 	chunk   []byte
 	err     error
 }
@@ -92,8 +93,8 @@ func (r *replacingReader) Read(p []byte) (int, error) {
 	for len(r.out) == 0 {
 		if r.err != nil {
 			if len(r.pending) > 0 {
-				r.out, _ = r.z.process(r.out[:0], r.pending, true)
-				r.pending = nil
+				r.out, _ = r.z.process(r.outBuf[:0], r.pending, true)
+				r.outBuf, r.pending = r.out, nil
 				continue
 			}
 			return 0, r.err
@@ -105,7 +106,8 @@ func (r *replacingReader) Read(p []byte) (int, error) {
 		}
 		r.pending = append(r.pending, r.chunk[:n]...)
 		var rest []byte
-		r.out, rest = r.z.process(r.out[:0], r.pending, false)
+		r.out, rest = r.z.process(r.outBuf[:0], r.pending, false)
+		r.outBuf = r.out
 		r.pending = append(r.pending[:0], rest...)
 	}
 	n := copy(p, r.out)

@@ -109,3 +109,22 @@ func (c *chunkReader) Read(p []byte) (int, error) {
 	c.b = c.b[n:]
 	return n, nil
 }
+
+// BenchmarkReplacingReader rewrites a 1 MiB searchset-like body with one
+// fullUrl every 300 bytes.
+func BenchmarkReplacingReader(b *testing.B) {
+	entry := `{"fullUrl":"` + up + `/Observation/obs-1","resource":{"resourceType":"Observation","id":"obs-1","status":"final","subject":{"reference":"Patient/1"},"valueQuantity":{"value":95,"unit":"mg/dL"}}},`
+	body := bytes.Repeat([]byte(entry), (1<<20)/len(entry))
+	z := newReplacer(up, pub)
+	buf := make([]byte, 32<<10)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := newReplacingReader(io.NopCloser(bytes.NewReader(body)), z)
+		for {
+			if _, err := r.Read(buf); err != nil {
+				break
+			}
+		}
+	}
+}
