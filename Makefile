@@ -17,3 +17,7 @@ FUZZTIME ?= 1m
 fuzz:
 	go test -run '^$$' -fuzz '^FuzzBearerHeader$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/
 	go test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/scope/
+	go test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
+	go test -run '^$$' -fuzz '^FuzzInPatientCompartment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
+	go test -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
+	go test -run '^$$' -fuzz '^FuzzReplacer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./examples/internal/fhirproxy/

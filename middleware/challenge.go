@@ -210,6 +210,19 @@ var reasonDescriptions = map[string]string{
 	"invalid_token":        "The access token is invalid",
 	"insufficient_scope":   "The access token does not grant the scope this request requires",
 	"verifier_unavailable": "The access token cannot be verified at the moment",
+
+	// RequireFHIRScopes' data-level refusals.
+	"patient_not_in_context":  "The request names a patient other than the patient in context",
+	"unverifiable_search":     "The search uses parameters that cannot be checked against the granted scopes",
+	"unverifiable_request":    "The request cannot be checked against the granted scopes",
+	"unverifiable_constraint": "The granted scope constraints cannot be checked for this resource type",
+	"resource_not_permitted":  "The data involved is not permitted by the granted scopes",
+	"loader_required":         "Changing this resource requires proof that the granted scopes permit it",
+	"loader_unavailable":      "The resource cannot be checked against the granted scopes at the moment",
+	"unverifiable_response":   "The response cannot be checked against the granted scopes",
+	"response_too_large":      "The response is too large to be checked against the granted scopes",
+	"body_too_large":          "The request body is too large",
+	"malformed_body":          "The request body is malformed",
 }
 
 // describe returns the fixed sentence for reason, or a generic one for the
@@ -242,6 +255,10 @@ func issueCode(status int) string {
 		return "forbidden"
 	case http.StatusServiceUnavailable:
 		return "transient"
+	case http.StatusNotAcceptable:
+		return "not-supported"
+	case http.StatusRequestEntityTooLarge:
+		return "too-costly"
 	}
 	return "exception"
 }

@@ -3,9 +3,12 @@ package middleware
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
+	"github.com/smartauth/smartauth/middleware/internal/fhirspec"
 	"github.com/smartauth/smartauth/middleware/scope"
 )
 
@@ -21,7 +24,9 @@ type OperationRule func(fr FHIRRequest) (i scope.Interaction, resourceType strin
 // replaces it: an instance-level operation ([type]/[id]/$op, e.g.
 // Patient/123/$everything) needs read (r) on its type, a type-level one
 // ([type]/$op, e.g. ValueSet/$expand) needs search (s) on its type, and a
-// system-level one ($op, e.g. $export) is refused. This is coarse: an
+// system-level one ($op, e.g. $export-poll-status) is refused. Bulk Data
+// $export kick-offs are not decided by the OperationRule (see
+// RequireFHIRScopes). This is coarse: an
 // operation that returns other types (such as $everything) or writes data
 // deserves a rule of its own; a custom rule can fall back to
 // DefaultOperationRule for the operations it does not handle.
@@ -35,90 +40,69 @@ func DefaultOperationRule(fr FHIRRequest) (scope.Interaction, string, bool) {
 	return scope.InteractionSearch, fr.ResourceType, true
 }
 
-// FHIRScopeOption configures RequireFHIRScopes.
-type FHIRScopeOption func(*fhirScopeOptions)
-
-type fhirScopeOptions struct {
-	basePath      string
-	operationRule OperationRule
-	batch         bool
-	errorHandler  ErrorHandler
-}
-
-// WithBasePath sets the path of the FHIR base URL on this server, e.g.
-// "/fhir" for https://ehr.example.org/fhir; requests outside it are refused.
-// Zero value: "", the FHIR base is the root of the paths the middleware
-// sees (use that when the mux strips the prefix, e.g. with
-// http.StripPrefix).
-func WithBasePath(p string) FHIRScopeOption {
-	return func(o *fhirScopeOptions) { o.basePath = p }
-}
-
-// WithOperationRule replaces DefaultOperationRule. A nil rule restores the
-// default.
-func WithOperationRule(rule OperationRule) FHIRScopeOption {
-	return func(o *fhirScopeOptions) {
-		if rule == nil {
-			rule = DefaultOperationRule
-		}
-		o.operationRule = rule
-	}
-}
-
-// WithBatch(true) lets batch and transaction requests (POST to the FHIR
-// base) through to the next handler, which must then check every entry
-// itself (SMART defines no scope for them: each entry needs the scope of
-// its own interaction); the request context then holds no FHIRAccess.
-// Zero value: false, such requests are refused with 403, since the
-// middleware cannot check the entries without reading the body.
-func WithBatch(allow bool) FHIRScopeOption {
-	return func(o *fhirScopeOptions) { o.batch = allow }
-}
-
-// WithFHIRErrorHandler sets the function that writes the response for a
-// refused request. Zero value (or nil): DefaultErrorHandler. Use the same
-// handler as Authenticate's so that both answer with one realm.
-func WithFHIRErrorHandler(h ErrorHandler) FHIRScopeOption {
-	return func(o *fhirScopeOptions) {
-		if h == nil {
-			h = DefaultErrorHandler
-		}
-		o.errorHandler = h
-	}
-}
-
 // RequireFHIRScopes returns a middleware that enforces SMART scopes on FHIR
-// REST requests. It runs after Authenticate and reads the request's
-// LaunchContext.
+// REST requests, down to the data: it runs after Authenticate, reads the
+// request's LaunchContext, and lets a request through only if a granted
+// clinical scope allows its interaction (c, r, u, d or s; v1 scopes count
+// as their v2 equivalents) on its resource type — and, when only patient/
+// or constrained scopes allow it, only with the data those scopes permit.
 //
-// It derives the interaction and resource type of the request with
-// ParseFHIRRequest, and lets it through if a granted clinical scope allows
-// that interaction (c, r, u, d or s; v1 scopes count as their v2
-// equivalents) on that type in the patient/, user/ or system/ context:
+// The request-level decision:
 //
 //   - GET [base]/metadata needs no scope, nor even a LaunchContext (so that
 //     it can be served with Authenticate's WithOptionalCredentials);
 //   - patient/ scopes count only if the LaunchContext has a patient in
-//     context and the request does not name another patient
-//     (Patient/[id]..., or a Patient/[id]/... compartment): when only they
-//     allow the request, FHIRAccess.PatientCompartment is set and the
-//     handler must restrict the data to that patient (see
-//     RequiresPatientCompartment);
+//     context and the request does not name another patient by its path
+//     (Patient/[id]..., or a Patient/[id]/... compartment);
 //   - system-wide searches and histories (GET [base], [base]/_search,
 //     [base]/_history) need a "*" scope (e.g. user/*.s);
-//   - operations need what the OperationRule says (DefaultOperationRule:
-//     instance-level r, type-level s, system-level refused);
-//   - batch and transaction (POST [base]) are refused unless WithBatch;
-//   - when only scopes with search parameter constraints (e.g.
-//     patient/Observation.rs?category=laboratory) allow the request, the
-//     constraints are stored in the request context (ScopeConstraintsFrom)
-//     and the handler must restrict the data to them; a search whose URL
-//     query gives a constrained parameter only other values than every
-//     such scope allows is refused. Parameters sent in a POST _search body
-//     are not read here: the handler's filtering is what enforces
-//     constraints.
+//   - Bulk Data $export kick-offs ([base]/$export, [base]/Patient/$export,
+//     [base]/Group/[id]/$export) need an unconstrained user/ or system/
+//     scope with s on every exported type (_type; without it a "*"
+//     scope), and r on the Group for a group export; patient/ and
+//     constrained scopes never allow them, since the exported files are
+//     served later, outside what the middleware verifies (the status
+//     polling and file download endpoints are the server's to protect:
+//     serve them to the client that kicked the export off);
+//   - other operations need what the OperationRule says
+//     (DefaultOperationRule: instance-level r, type-level s, system-level
+//     refused);
+//   - batch and transaction (POST [base]): every entry is decided as its
+//     own request, and one refused entry refuses the whole Bundle.
 //
-// The next handler gets the decision with FHIRAccessFrom. A request without
+// A request that an unconstrained user/ or system/ scope allows is
+// unrestricted: it goes to the next handler untouched (nothing is read or
+// buffered). Any other allowed request is restricted, and unless
+// WithEnforcementByHandler is given the middleware enforces the
+// restriction itself, failing closed:
+//
+//   - Searches: when only patient/ scopes allow the request, every search
+//     parameter that names a patient reference (patient=, subject=Patient/x,
+//     subject:Patient=, absolute references, comma lists, repeated
+//     parameters, in the URL or a POST _search form) must name the patient
+//     in context; chained parameters, _has and _filter are refused under
+//     any restricted authorization (their criteria concern resources the
+//     response does not contain).
+//   - Writes: the resource of a create or update must be permitted, like a
+//     resource served, and under a patient/ scope name no other patient in
+//     its compartment references (an Observation of the patient performed
+//     by another patient lies in both compartments: readable, but not
+//     writable); an update, patch or delete needs proof that the
+//     current resource is permitted, from the ResourceLoader
+//     (WithResourceLoader) — without one such requests are refused.
+//     Conditional update, patch and delete are refused; a patch must be a
+//     JSON Patch, which is applied to the current resource and the result
+//     checked.
+//   - Responses: the response is buffered (up to WithMaxBodySize) and
+//     every resource in it — Bundle entries, nested Bundles, Parameters
+//     resources, contained resources — must be permitted (see
+//     Access.Permits) before a byte is sent. Otherwise the whole response
+//     is replaced by a 403 OperationOutcome (never a partial Bundle) and an
+//     audit event is logged (WithAuditLogger). A response that cannot be
+//     verified — not JSON (406 for a successful response), malformed or
+//     too large (500) — is never passed through.
+//
+// The next handler gets the decision with AccessFrom. A request without
 // LaunchContext is refused with 401 (Reason "missing_token", ErrMissingToken);
 // a request that is not a FHIR REST request ParseFHIRRequest knows, or that
 // no scope allows, with 403 insufficient_scope (ErrInsufficientScope; for
@@ -136,23 +120,22 @@ func WithFHIRErrorHandler(h ErrorHandler) FHIRScopeOption {
 // SMART scopes delegate access: the server must still apply the
 // permissions of the user or client behind the token.
 func RequireFHIRScopes(opts ...FHIRScopeOption) func(http.Handler) http.Handler {
-	o := fhirScopeOptions{operationRule: DefaultOperationRule, errorHandler: DefaultErrorHandler}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
+	o := newFHIRScopeOptions(opts)
 	return func(next http.Handler) http.Handler {
 		if next == nil {
 			panic("smartauth: RequireFHIRScopes middleware applied to a nil http.Handler")
 		}
-		return &fhirScopeHandler{opts: o, next: next}
+		return &fhirScopeHandler{opts: o, next: next, unrestricted: newUnrestrictedDecisions(o.baseURL)}
 	}
 }
 
 type fhirScopeHandler struct {
 	opts fhirScopeOptions
 	next http.Handler
+	// buffers holds *bytes.Buffer for the responses being verified.
+	buffers sync.Pool
+	// unrestricted are the decisions of unrestricted requests.
+	unrestricted *unrestrictedDecisions
 }
 
 func (h *fhirScopeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -163,27 +146,66 @@ func (h *fhirScopeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	lc, ok := LaunchContextFrom(r.Context())
 	if !ok {
-		h.opts.errorHandler(w, r, &AuthError{Status: http.StatusUnauthorized, Reason: "missing_token", Err: ErrMissingToken})
+		h.refuse(w, r, nil, &AuthError{Status: http.StatusUnauthorized, Reason: "missing_token", Err: ErrMissingToken})
 		return
 	}
 	if err != nil {
-		h.deny(w, r, "", fmt.Errorf("%w: %w", ErrInsufficientScope, err))
+		h.refuse(w, r, lc, insufficientScope("", fmt.Errorf("%w: %w", ErrInsufficientScope, err)))
 		return
 	}
-
-	i, typ := fr.Interaction, fr.ResourceType
-	switch i {
-	case scope.InteractionBatch:
-		if !h.opts.batch {
-			h.deny(w, r, "", ErrInsufficientScope)
+	if fr.Interaction == scope.InteractionBatch {
+		h.serveBatch(w, r, lc)
+		return
+	}
+	if fr.BulkExport() != NotBulkExport {
+		r, d, ae := h.decideBulkExport(r, lc, fr)
+		if ae != nil {
+			h.refuse(w, r, lc, ae)
 			return
 		}
+		h.serve(w, r, d)
+		return
+	}
+	d, ae := h.decide(lc, fr)
+	if ae != nil {
+		h.refuse(w, r, lc, ae)
+		return
+	}
+	if d.unrestricted {
+		h.serve(w, r, d)
+		return
+	}
+	r, ae = h.checkRequest(r, lc, fr, d)
+	if ae != nil {
+		h.refuse(w, r, lc, ae)
+		return
+	}
+	h.serve(w, r, d)
+}
+
+// serve calls the next handler with the decision in the request context,
+// verifying its response if the decision says so.
+func (h *fhirScopeHandler) serve(w http.ResponseWriter, r *http.Request, d *accessDecision) {
+	r = r.WithContext(context.WithValue(r.Context(), accessKey{}, d))
+	if !d.enforced {
 		h.next.ServeHTTP(w, r)
 		return
+	}
+	vw := h.newVerifyingWriter()
+	defer h.release(vw)
+	h.next.ServeHTTP(vw, r)
+	h.finish(w, vw, r, d)
+}
+
+// decide makes the request-level decision for fr. A restricted decision
+// is enforced by the middleware unless WithEnforcementByHandler.
+func (h *fhirScopeHandler) decide(lc *LaunchContext, fr FHIRRequest) (*accessDecision, *AuthError) {
+	i, typ := fr.Interaction, fr.ResourceType
+	switch i {
 	case scope.InteractionOperation:
+		var ok bool
 		if i, typ, ok = h.opts.operationRule(fr); !ok {
-			h.deny(w, r, "", ErrInsufficientScope)
-			return
+			return nil, insufficientScope("", ErrInsufficientScope)
 		}
 	case scope.InteractionSearch, scope.InteractionHistorySystem:
 		if typ == "" {
@@ -195,64 +217,120 @@ func (h *fhirScopeHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id := fr.PatientID(); id != "" && patientOK {
 		patientOK = lc.IsPatientInContext(id)
 	}
-	var dPatient scope.Decision
 	dUser := lc.Scopes.Check(scope.User, typ, i)
 	dSystem := lc.Scopes.Check(scope.System, typ, i)
+	perm := scope.PermissionFor(i)
 	if dUser == scope.Allow || dSystem == scope.Allow {
-		h.serve(w, r, accessUnrestricted)
-		return
+		return h.unrestricted[perm], nil
 	}
+	if typ != "*" && !fhirspec.IsResourceType(typ) || fr.CompartmentType != "" && !fhirspec.IsResourceType(fr.CompartmentType) {
+		// A type that is not an R4 resource type (e.g. "PATIENT", which a
+		// server may take for Patient) can be neither proved by the
+		// ResourceLoader nor verified: no restricted scope allows it.
+		return nil, refusal("unverifiable_request")
+	}
+	dPatient := scope.Deny
 	if patientOK {
 		dPatient = lc.Scopes.Check(scope.Patient, typ, i)
 	}
-	if dUser == scope.Deny && dSystem == scope.Deny {
-		switch dPatient {
-		case scope.Allow:
-			h.serve(w, r, accessPatient)
-			return
-		case scope.Deny:
-			h.deny(w, r, scopeHint(lc, patientOK, typ, i), ErrInsufficientScope)
-			return
-		}
+	if dUser == scope.Deny && dSystem == scope.Deny && dPatient == scope.Deny {
+		return nil, insufficientScope(scopeHint(lc, patientOK, typ, i), ErrInsufficientScope)
 	}
 
-	// Only constrained scopes allow the request, or an unconstrained
-	// patient/ scope and constrained user/ or system/ ones.
-	access := &FHIRAccess{}
-	if dPatient == scope.Allow {
-		// Dominates every constrained patient/ scope.
-		for _, sc := range lc.Scopes.Matching(scope.Patient, typ, i) {
-			if sc.Constraints == nil {
-				access.Constraints = append(access.Constraints, Constraint{Scope: sc.Raw, Context: scope.Patient})
-				break
-			}
-		}
-	} else if dPatient == scope.AllowConstrained {
-		access.Constraints = appendConstraints(access.Constraints, lc.Scopes.Matching(scope.Patient, typ, i))
+	d := &accessDecision{
+		enforced:     !h.opts.byHandler,
+		perm:         perm,
+		interaction:  i,
+		resourceType: typ,
+		baseURL:      h.opts.baseURL,
+		patientOnly:  true,
 	}
-	access.Constraints = appendConstraints(access.Constraints, lc.Scopes.Matching(scope.User, typ, i))
-	access.Constraints = appendConstraints(access.Constraints, lc.Scopes.Matching(scope.System, typ, i))
-	access.PatientCompartment = true
-	for _, c := range access.Constraints {
-		if c.Context != scope.Patient {
-			access.PatientCompartment = false
+	if patientOK {
+		d.patient = lc.Patient
+	}
+	for _, sc := range lc.Scopes.Scopes() {
+		if sc.Kind != scope.KindClinical || sc.Permissions&perm == 0 || (sc.Context == scope.Patient && !patientOK) {
+			continue
+		}
+		d.scopes = append(d.scopes, sc)
+		if sc.ResourceType != "*" && sc.ResourceType != typ {
+			continue
+		}
+		if !constraintsCheckable(typ, sc.Constraints) {
+			continue // permits nothing: it cannot be verified
+		}
+		alt := Alternative{Scope: sc.Raw, Context: sc.Context, Params: sc.Constraints}
+		if sc.Context == scope.Patient {
+			alt.Patient = lc.Patient
+		} else {
+			d.patientOnly = false
+		}
+		d.alts = append(d.alts, alt)
+	}
+	d.alts = withoutSubsumed(d.alts)
+	if len(d.alts) == 0 {
+		// Only constraints that cannot be verified allow the request.
+		return nil, &AuthError{Status: http.StatusForbidden, Code: CodeInsufficientScope,
+			Reason: "unverifiable_constraint", Err: ErrInsufficientScope}
+	}
+	return d, nil
+}
+
+// withoutSubsumed drops the constrained patient/ alternatives when an
+// unconstrained patient/ one allows the same data and more.
+func withoutSubsumed(alts []Alternative) []Alternative {
+	unconstrained := false
+	for _, a := range alts {
+		unconstrained = unconstrained || (a.Context == scope.Patient && a.Params == nil)
+	}
+	if !unconstrained {
+		return alts
+	}
+	out := alts[:0]
+	for _, a := range alts {
+		if a.Context != scope.Patient || a.Params == nil {
+			out = append(out, a)
 		}
 	}
-	if fr.Interaction == scope.InteractionSearch && contradictsAll(access.Constraints, r) {
-		h.deny(w, r, "", ErrInsufficientScope)
+	return out
+}
+
+// constraintsCheckable reports whether every constraint can be checked on
+// resources of type typ ("*": decided per resource when verifying).
+func constraintsCheckable(typ string, cs []scope.Param) bool {
+	if typ == "*" {
+		return true
+	}
+	for _, c := range cs {
+		if !fhirspec.Checkable(typ, c.Name) {
+			return false
+		}
+	}
+	return true
+}
+
+// refuse writes a refusal and logs it at Debug.
+func (h *fhirScopeHandler) refuse(w http.ResponseWriter, r *http.Request, lc *LaunchContext, ae *AuthError) {
+	h.audit(r, lc, slog.LevelDebug, "smartauth: request refused", ae.Reason)
+	h.opts.errorHandler(w, r, ae)
+}
+
+// audit logs one event of RequireFHIRScopes: no resource, id or token.
+func (h *fhirScopeHandler) audit(r *http.Request, lc *LaunchContext, level slog.Level, msg, reason string) {
+	ctx := r.Context()
+	if !h.opts.logger.Enabled(ctx, level) {
 		return
 	}
-	h.serve(w, r, access)
-}
-
-// serve calls the next handler with the decision in the request context.
-// access is an accessMode or a *FHIRAccess.
-func (h *fhirScopeHandler) serve(w http.ResponseWriter, r *http.Request, access any) {
-	h.next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), fhirAccessKey{}, access)))
-}
-
-func (h *fhirScopeHandler) deny(w http.ResponseWriter, r *http.Request, hint string, err error) {
-	h.opts.errorHandler(w, r, insufficientScope(hint, err))
+	clientID := ""
+	if lc != nil {
+		clientID = lc.ClientID
+	}
+	fr, _ := ParseFHIRRequest(r, h.opts.basePath)
+	h.opts.logger.LogAttrs(ctx, level, msg,
+		slog.String("reason", reason),
+		slog.String("interaction", fr.Interaction.String()),
+		slog.String("resource_type", fr.ResourceType),
+		slog.String("client_id", clientID))
 }
 
 func insufficientScope(hint string, err error) *AuthError {
@@ -265,62 +343,9 @@ func insufficientScope(hint string, err error) *AuthError {
 	}
 }
 
-// appendConstraints appends the allowing scopes as Constraints.
-func appendConstraints(cs []Constraint, scopes []scope.Scope) []Constraint {
-	for _, sc := range scopes {
-		cs = append(cs, Constraint{Scope: sc.Raw, Context: sc.Context, Params: sc.Constraints})
-	}
-	return cs
-}
-
-// contradictsAll reports whether the URL query of r contradicts every
-// Constraint (an unconstrained patient/ alternative is never contradicted).
-func contradictsAll(cs []Constraint, r *http.Request) bool {
-	if r.URL.RawQuery == "" {
-		return false
-	}
-	q := r.URL.Query()
-	for _, c := range cs {
-		if !c.contradicts(q) {
-			return false
-		}
-	}
-	return true
-}
-
-// scopeHint names the scopes that would allow interaction i on typ: one
-// per context the token uses (patient/ only if a patient/ scope could
-// count), or patient/ and user/ if it uses none.
-func scopeHint(lc *LaunchContext, patientOK bool, typ string, i scope.Interaction) string {
-	letter := scope.PermissionFor(i).String()
-	if letter == "" {
-		return ""
-	}
-	var used [scope.System + 1]bool
-	found := false
-	for _, sc := range lc.Scopes.Scopes() {
-		if sc.Kind == scope.KindClinical && (sc.Context != scope.Patient || patientOK) {
-			used[sc.Context], found = true, true
-		}
-	}
-	if !found {
-		used[scope.Patient], used[scope.User] = patientOK, true
-	}
-	var b strings.Builder
-	for c := scope.Patient; c <= scope.System; c++ {
-		if !used[c] {
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(c.String())
-		b.WriteByte('/')
-		b.WriteString(typ)
-		b.WriteByte('.')
-		b.WriteString(letter)
-	}
-	return b.String()
+// refusal returns a 403 insufficient_scope AuthError with reason.
+func refusal(reason string) *AuthError {
+	return &AuthError{Status: http.StatusForbidden, Code: CodeInsufficientScope, Reason: reason, Err: ErrInsufficientScope}
 }
 
 // RequireScopes returns a middleware for non-FHIR routes (a user info

@@ -10,14 +10,12 @@ import (
 	"github.com/smartauth/smartauth/middleware/smarttest"
 )
 
-// patientHandler is a stand-in for a user's FHIR handler.
+// patientHandler is a stand-in for a user's FHIR handler. It serves any
+// Patient: RequireFHIRScopes keeps other patients' data from patient/
+// tokens.
 var patientHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	lc, _ := middleware.LaunchContextFrom(r.Context())
-	if !middleware.PatientInContext(r, r.PathValue("id")) {
-		http.Error(w, "not your patient", http.StatusForbidden)
-		return
-	}
-	fmt.Fprintf(w, "Patient/%s", lc.Patient)
+	w.Header().Set("Content-Type", "application/fhir+json")
+	fmt.Fprintf(w, `{"resourceType":"Patient","id":%q}`, r.PathValue("id"))
 })
 
 func newRoutes(iss *smarttest.Issuer) http.Handler {
@@ -75,10 +73,11 @@ func ExampleIssuer() {
 	iss := smarttest.NewIssuer(t)
 	h := iss.Middleware()(middleware.RequireFHIRScopes()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lc, _ := middleware.LaunchContextFrom(r.Context())
-		fmt.Fprintf(w, "patient %s", lc.Patient)
+		w.Header().Set("Content-Type", "application/fhir+json")
+		fmt.Fprintf(w, `{"resourceType":"Patient","id":%q}`, lc.Patient)
 	})))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, iss.Request(http.MethodGet, "/Patient/123", smarttest.Claims{Patient: "123", Scope: "patient/Patient.rs"}))
 	fmt.Println(rec.Code, rec.Body)
-	// Output: 200 patient 123
+	// Output: 200 {"resourceType":"Patient","id":"123"}
 }

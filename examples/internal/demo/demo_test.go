@@ -31,9 +31,18 @@ const (
 // configuration and data.
 func startDemo(t *testing.T) (*Server, *testClock, *Config) {
 	t.Helper()
+	return startDemoWith(t, nil)
+}
+
+// startDemoWith is startDemo with the configuration edited by edit first.
+func startDemoWith(t *testing.T, edit func(*Config)) (*Server, *testClock, *Config) {
+	t.Helper()
 	clock := &testClock{}
 	cfg, err := LoadConfig("../../../testdata/demo-config.json")
 	require.NoError(t, err)
+	if edit != nil {
+		edit(cfg)
+	}
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Start()
 	t.Cleanup(ts.Close)
@@ -136,7 +145,7 @@ func TestDemoStory(t *testing.T) {
 	narrow := tok["access_token"].(string)
 	resp, body = get(t, srv.FHIRBaseURL+"/Observation/obs-other-patient-1", narrow)
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, body)
-	assert.Equal(t, `Bearer realm="smartauth", error="insufficient_scope", error_description="The access token does not grant the scope this request requires"`,
+	assert.Equal(t, `Bearer realm="smartauth", error="insufficient_scope", error_description="The data involved is not permitted by the granted scopes"`,
 		resp.Header.Get("WWW-Authenticate"))
 	resp, body = get(t, srv.FHIRBaseURL+"/Patient/"+otherPatient, narrow)
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, body)
@@ -146,8 +155,8 @@ func TestDemoStory(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, body)
 	resp, body = get(t, srv.FHIRBaseURL+"/Observation", narrow)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
-	assert.Contains(t, body, `"total":2`)
-	assert.NotContains(t, body, "obs-other-patient-1")
+	assert.Contains(t, body, `"total":3`) // obs-glucose-1, obs-heart-rate-1, obs-shared-1
+	assert.NotContains(t, body, "obs-other-patient")
 
 	// No token: 401 with a bare Bearer challenge.
 	resp, _ = get(t, srv.FHIRBaseURL+"/Patient/"+seedPatient, "")
@@ -243,4 +252,54 @@ func TestDemoPublicClientAndDiscovery(t *testing.T) {
 	r, body = get(t, srv.FHIRBaseURL+"/metadata", "")
 	assert.Equal(t, http.StatusOK, r.StatusCode)
 	assert.Contains(t, body, `"CapabilityStatement"`)
+}
+
+// TestDemoEnforcesScopesOnData: the leaks the demo used to have, with a
+// constrained token and with a mixed-scope token, are closed by the
+// middleware, although the demo's handler serves whatever it is asked.
+func TestDemoEnforcesScopesOnData(t *testing.T) {
+	const (
+		labScope   = "launch/patient patient/Observation.rs?category=laboratory"
+		mixedScope = "launch/patient patient/*.rs user/Observation.rs?category=laboratory"
+	)
+	srv, _, _ := startDemoWith(t, func(cfg *Config) {
+		cfg.Clients = append(cfg.Clients, ClientConfig{ClientID: "lab-app", AuthMethod: "none"}, ClientConfig{ClientID: "mixed-app", AuthMethod: "none"})
+		cfg.Grants = append(cfg.Grants,
+			GrantConfig{ClientID: "lab-app", RefreshToken: "lab-app-refresh-token-0123456789abcdef", Subject: "s1", Scope: labScope, Launch: json.RawMessage(`{"patient":"` + seedPatient + `"}`)},
+			GrantConfig{ClientID: "mixed-app", RefreshToken: "mixed-app-refresh-token-0123456789abcdef", Subject: "s2", Scope: mixedScope, Launch: json.RawMessage(`{"patient":"` + seedPatient + `"}`)},
+		)
+	})
+	token := func(client, refresh string) string {
+		resp, tok := postForm(t, srv.TokenURL, "", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}, "client_id": {client}})
+		require.Equal(t, http.StatusOK, resp.StatusCode, tok)
+		return tok["access_token"].(string)
+	}
+	lab := token("lab-app", "lab-app-refresh-token-0123456789abcdef")
+	mixed := token("mixed-app", "mixed-app-refresh-token-0123456789abcdef")
+	tests := []struct {
+		name, token, path string
+		status            int
+		has, hasNot       []string
+	}{
+		{"constrained: own lab by id", lab, "/Observation/obs-glucose-1", 200, []string{"obs-glucose-1"}, nil},
+		{"constrained: own vital signs by id", lab, "/Observation/obs-heart-rate-1", 403, nil, []string{"heart"}},
+		{"constrained: search", lab, "/Observation?patient=" + seedPatient, 200, []string{"obs-glucose-1"}, []string{"obs-heart-rate-1"}},
+		{"constrained: search by category", lab, "/Observation?patient=" + seedPatient + "&category=vital-signs", 403, nil, []string{"heart"}},
+		{"mixed: other patient's vital signs by id", mixed, "/Observation/obs-other-patient-1", 403, nil, []string{otherPatient}},
+		// The user/ scope grants the other patient's laboratory results, and nothing else of theirs.
+		{"mixed: other patient's data by search", mixed, "/Observation?patient=" + otherPatient, 200, []string{"obs-other-patient-lab-1"}, []string{"obs-other-patient-1", "vital-signs"}},
+		{"mixed: own vital signs", mixed, "/Observation/obs-heart-rate-1", 200, []string{"obs-heart-rate-1"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := get(t, srv.FHIRBaseURL+tt.path, tt.token)
+			assert.Equal(t, tt.status, resp.StatusCode, body)
+			for _, s := range tt.has {
+				assert.Contains(t, body, s)
+			}
+			for _, s := range tt.hasNot {
+				assert.NotContains(t, body, s)
+			}
+		})
+	}
 }

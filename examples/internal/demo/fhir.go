@@ -9,11 +9,12 @@ import (
 )
 
 // fhirHandler serves the demo data set read-only: read (GET /{type}/{id}) and
-// search (GET /{type}?patient=…). It runs behind middleware.Authenticate and
-// middleware.RequireFHIRScopes, which have already checked that some granted
-// scope allows the interaction on the type; what is left here is the data
-// level rule of patient/ scopes: if only patient/ scopes allow the request,
-// the data must be in the compartment of the patient in context.
+// search (GET /{type}?patient=…). It knows nothing of SMART: it serves
+// whatever it is asked for. middleware.RequireFHIRScopes, in front of it,
+// enforces the scopes down to the data — the patient compartment of
+// patient/ scopes and the constraints of scopes like
+// patient/Observation.rs?category=laboratory — and withholds any response
+// holding data the token does not permit.
 type fhirHandler struct {
 	data *resources
 }
@@ -23,10 +24,6 @@ func (h fhirHandler) read(w http.ResponseWriter, r *http.Request) {
 	res := h.data.get(typ, id)
 	if res == nil {
 		writeOutcome(w, http.StatusNotFound, "not-found", "Resource "+typ+"/"+id+" is not known")
-		return
-	}
-	if patient, restricted := patientRestriction(r); restricted && res.Patient != patient {
-		forbidPatient(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "application/fhir+json")
@@ -43,14 +40,16 @@ func (h fhirHandler) search(w http.ResponseWriter, r *http.Request) {
 	if typ == "Patient" && want == "" {
 		want = q.Get("_id")
 	}
-	if patient, restricted := patientRestriction(r); restricted {
-		if want != "" && want != patient {
-			forbidPatient(w, r)
-			return
+	// Keep what the token permits, so that a search without a patient
+	// parameter returns the patient's own data instead of being refused
+	// (the middleware would withhold a Bundle with anyone else's data).
+	access := middleware.AccessFrom(r.Context())
+	var matches []*resource
+	for _, m := range h.data.search(typ, want) {
+		if ok, _ := access.PermitsJSON(m.JSON); ok {
+			matches = append(matches, m)
 		}
-		want = patient
 	}
-	matches := h.data.search(typ, want)
 	type entry struct {
 		FullURL  string          `json:"fullUrl"`
 		Resource json.RawMessage `json:"resource"`
@@ -66,25 +65,6 @@ func (h fhirHandler) search(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/fhir+json")
 	_ = json.NewEncoder(w).Encode(bundle)
-}
-
-// patientRestriction reports whether RequireFHIRScopes allowed the request
-// only through patient/ scopes, and then the patient in context.
-func patientRestriction(r *http.Request) (string, bool) {
-	if !middleware.RequiresPatientCompartment(r.Context()) {
-		return "", false
-	}
-	lc, _ := middleware.LaunchContextFrom(r.Context())
-	return lc.Patient, true
-}
-
-func forbidPatient(w http.ResponseWriter, r *http.Request) {
-	middleware.DefaultErrorHandler(w, r, &middleware.AuthError{
-		Status: http.StatusForbidden,
-		Code:   "insufficient_scope",
-		Reason: "insufficient_scope",
-		Err:    middleware.ErrInsufficientScope,
-	})
 }
 
 // writeOutcome writes a FHIR OperationOutcome.

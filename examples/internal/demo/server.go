@@ -171,7 +171,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	fhirMux.HandleFunc(fhirPath+"/", func(w http.ResponseWriter, _ *http.Request) {
 		writeOutcome(w, http.StatusMethodNotAllowed, "not-supported", "The demo server is read-only")
 	})
-	protected := authn(middleware.RequireFHIRScopes(middleware.WithBasePath(fhirPath))(fhirMux))
+	protected := authn(middleware.RequireFHIRScopes(
+		middleware.WithBasePath(fhirPath),
+		middleware.WithBaseURL(s.FHIRBaseURL),
+		middleware.WithAuditLogger(logger),
+	)(fhirMux))
 
 	mux := http.NewServeMux()
 	mux.Handle(fhirPath+"/", protected)
