@@ -39,7 +39,7 @@ var errNoLaunchContext = fmt.Errorf("%w: verifier returned no launch context", E
 //	mux.Handle("GET /fhir/Patient/{id}", middleware.Authenticate(v)(patientHandler))
 //
 // Authenticate panics if v is nil.
-func Authenticate(v TokenVerifier, opts ...Option) func(http.Handler) http.Handler {
+func Authenticate(v TokenVerifier, opts ...AuthenticateOption) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("smartauth: Authenticate called with a nil TokenVerifier")
 	}
@@ -56,6 +56,7 @@ func Authenticate(v TokenVerifier, opts ...Option) func(http.Handler) http.Handl
 		preflight: o.preflight,
 		logger:    o.logger,
 	}
+	a.jwt, _ = v.(*JWTVerifier)
 	if o.lookup != nil {
 		a.revocation = newRevocationChecker(o.lookup, o.revocationInterval, o.now)
 	}
@@ -71,6 +72,7 @@ func Authenticate(v TokenVerifier, opts ...Option) func(http.Handler) http.Handl
 // Authenticate call wraps (and so its revocation cache).
 type authenticator struct {
 	verifier     TokenVerifier
+	jwt          *JWTVerifier // verifier, if it is one: its cache answers repeated tokens
 	errorHandler ErrorHandler
 	extractor    extractor
 	optional     bool
@@ -105,7 +107,7 @@ func (h *authenticateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 	}
 
 	ctx := r.Context()
-	lc, err := h.verifier.VerifyToken(ctx, token)
+	lc, err := h.verify(ctx, token)
 	if err == nil && lc == nil {
 		err = errNoLaunchContext
 	}
@@ -122,6 +124,25 @@ func (h *authenticateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		r.Body = body
 	}
 	h.next.ServeHTTP(w, r)
+}
+
+// verify returns what token grants. A token the JWT verifier has verified
+// before is answered from its cache at once: an exact hit is the same
+// bytes, a well-formed JWS and so a b64token. Any other token must be a
+// b64token (RFC 6750 §2.1) before the verifier sees it.
+func (a *authenticator) verify(ctx context.Context, token string) (*LaunchContext, error) {
+	if a.jwt != nil {
+		if lc, hit, err := a.jwt.cached(ctx, token); hit {
+			return lc, err
+		}
+	}
+	if err := checkB64Token(token); err != nil {
+		return nil, err
+	}
+	if a.jwt != nil {
+		return a.jwt.verify(ctx, token)
+	}
+	return a.verifier.VerifyToken(ctx, token)
 }
 
 // refuse answers a refused request through the ErrorHandler.
