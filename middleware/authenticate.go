@@ -17,9 +17,10 @@ var errNoLaunchContext = fmt.Errorf("%w: verifier returned no launch context", E
 // request context, where LaunchContextFrom finds it.
 //
 // For each request it extracts the token (by default only from the
-// Authorization header), calls v.VerifyToken(r.Context(), token),
-// optionally checks that the token's grant has not been revoked
-// (WithRevocationCheck), and then calls the next handler with
+// Authorization header), checks that it is an RFC 6750 b64token, calls
+// v.VerifyToken(r.Context(), token), optionally checks that the token's
+// grant has not been revoked (WithRevocationCheck), and then calls the
+// next handler with
 // r.WithContext(NewContext(r.Context(), lc)). A refused request is answered
 // by the ErrorHandler (DefaultErrorHandler unless WithErrorHandler or
 // WithRealm is given) with the AuthError NewAuthError makes of the error:
@@ -32,6 +33,11 @@ var errNoLaunchContext = fmt.Errorf("%w: verifier returned no launch context", E
 //   - a token longer than the size cap, or one the verifier rejects:
 //     401 invalid_token;
 //   - a verifier (or grant store) that cannot decide: 503.
+//
+// When v is a *JWTVerifier, a token it has verified before is looked up in
+// its cache first, without the b64token check (a verified token is a
+// well-formed JWS): a repeated token costs a map lookup and the two
+// allocations of r.WithContext.
 //
 // The middleware is an ordinary func(http.Handler) http.Handler, so it
 // composes with http.ServeMux patterns and any middleware chain:

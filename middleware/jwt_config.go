@@ -38,9 +38,11 @@ type JWTConfig struct {
 	// and an HMAC token is never verified with a public key.
 	Algorithms []string
 
-	// Issuers are the trusted issuers; iss must equal one exactly.
+	// Issuers are the trusted issuers; iss must equal one exactly
+	// (InsecureLauncherCompat also accepts tokens without iss).
 	Issuers []string
-	// Audience is this server's FHIR base URL; aud must contain it.
+	// Audience is this server's FHIR base URL; aud must contain it
+	// (InsecureLauncherCompat also accepts tokens without aud).
 	Audience string
 	// AudienceFunc, if set, is used instead of Audience: it returns the
 	// audience expected for the request whose context is ctx (multi-tenant
@@ -50,7 +52,8 @@ type JWTConfig struct {
 	// Leeway is the clock skew allowed for exp, nbf and iat. Zero value:
 	// 0. Values above 60s are rejected by NewJWTVerifier.
 	Leeway time.Duration
-	// Now is the clock. Zero value: time.Now.
+	// Now is the clock of exp, nbf and iat, and of the verified-token
+	// cache. Zero value: time.Now.
 	Now func() time.Time
 
 	// RequireType, if set (e.g. "at+jwt"), requires the typ header to

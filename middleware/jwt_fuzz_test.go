@@ -44,7 +44,7 @@ func FuzzJWTVerifyToken(f *testing.F) {
 		f.Fatal(err)
 	}
 	names := DefaultClaimNames()
-	claimNames := []string{"iss", "sub", "jti", "aud", "iat", "exp", "azp", names.Patient, names.Encounter,
+	claimNames := []string{"iss", "sub", "jti", "aud", "iat", "exp", "nbf", "azp", names.Patient, names.Encounter,
 		names.FHIRContext, names.FHIRUser, names.NeedPatientBanner, names.SmartStyleURL, names.Intent,
 		names.Tenant, names.Scope, names.ClientID, names.GrantID}
 
@@ -164,5 +164,97 @@ func FuzzJWTClaimsMatchGolangJWT(f *testing.F) {
 		gotFields, wantFields := *got, *want
 		gotFields.claims, wantFields.claims = nil, nil
 		assert.Equal(t, wantFields, gotFields)
+	})
+}
+
+// FuzzJWTHeaderMatchesMapDecode signs a valid payload under arbitrary
+// headers and checks the verifier's header handling against the rules
+// applied to the header decoded by encoding/json into a map, as golang-jwt
+// decodes it: alg, typ, crit and kid, the last of duplicate members
+// counting.
+func FuzzJWTHeaderMatchesMapDecode(f *testing.F) {
+	for _, seed := range []string{
+		`{"alg":"HS256"}`, `{"alg":"HS256","typ":"at+jwt"}`, `{"alg":"HS256","typ":"application/AT+JWT","kid":"k1"}`,
+		`{"alg":"HS256","kid":"nope"}`, `{"alg":"HS256","kid":7}`, `{"alg":"HS256","kid":null}`, `{"alg":"none"}`,
+		`{"alg":"HS256","crit":["x"],"x":1}`, `{"alg":"HS256","crit":["x"]}`, `{"alg":"HS256","crit":["y"],"y":1}`,
+		`{"alg":"HS256","crit":[]}`, `{"alg":"HS256","crit":"x","x":1}`, `{"alg":"HS256","crit":[["x"]],"x":1}`,
+		`{"ALG":"HS256"}`, `{"\u0061lg":"HS256","t\u0079p":"at+jwt"}`, `{"alg":"HS256","alg":"RS256"}`,
+		`{"alg":"RS256","alg":"HS256"}`, `{"alg":["HS256"]}`, `[]`, `{"alg":"HS256","typ":"at+jwt","typ":"JWT"}`,
+	} {
+		f.Add(seed)
+	}
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	keys := map[string][]byte{"": secret, "k1": secret}
+	base := JWTConfig{
+		Algorithms:         []string{"HS256"},
+		HMACSecrets:        keys,
+		Issuers:            []string{jwtTestIssuer},
+		Audience:           jwtTestAudience,
+		Now:                func() time.Time { return jwtTestNow },
+		UnderstoodCritical: []string{"x"},
+		CacheSize:          -1,
+	}
+	typed := base
+	typed.RequireType = "at+jwt"
+	verifiers := map[string]*JWTVerifier{}
+	for name, cfg := range map[string]JWTConfig{"": base, "at+jwt": typed} {
+		v, err := NewJWTVerifier(f.Context(), cfg)
+		if err != nil {
+			f.Fatal(err)
+		}
+		verifiers[name] = v
+	}
+	payload := claimsJSON(f, nil)
+
+	reference := func(header []byte, requireType string) bool {
+		var h map[string]any
+		if json.Unmarshal(header, &h) != nil || h == nil {
+			return false
+		}
+		if alg, _ := h["alg"].(string); alg != "HS256" {
+			return false
+		}
+		if requireType != "" {
+			typ, _ := h["typ"].(string)
+			if !strings.EqualFold(trimMediaTypePrefix(typ), requireType) {
+				return false
+			}
+		}
+		if raw, ok := h["crit"]; ok {
+			list, ok := raw.([]any)
+			if !ok || len(list) == 0 {
+				return false
+			}
+			for _, e := range list {
+				name, ok := e.(string)
+				if !ok || name != "x" {
+					return false
+				}
+				if _, present := h[name]; !present {
+					return false
+				}
+			}
+		}
+		kid := ""
+		if raw, ok := h["kid"]; ok {
+			if kid, ok = raw.(string); !ok {
+				return false
+			}
+		}
+		_, known := keys[kid]
+		return known
+	}
+
+	f.Fuzz(func(t *testing.T, header string) {
+		token := handSign(t, "HS256", header, payload, secret)
+		if len(token) > defaultMaxTokenSize {
+			return
+		}
+		for requireType, v := range verifiers {
+			_, err := v.VerifyToken(t.Context(), token)
+			if want := reference([]byte(header), requireType); (err == nil) != want {
+				t.Fatalf("header %q, RequireType %q: verifier error %v, reference accepts: %v", header, requireType, err, want)
+			}
+		}
 	})
 }
