@@ -17,9 +17,10 @@ var errNoLaunchContext = fmt.Errorf("%w: verifier returned no launch context", E
 // request context, where LaunchContextFrom finds it.
 //
 // For each request it extracts the token (by default only from the
-// Authorization header), calls v.VerifyToken(r.Context(), token),
-// optionally checks that the token's grant has not been revoked
-// (WithRevocationCheck), and then calls the next handler with
+// Authorization header), checks that it is an RFC 6750 b64token, calls
+// v.VerifyToken(r.Context(), token), optionally checks that the token's
+// grant has not been revoked (WithRevocationCheck), and then calls the
+// next handler with
 // r.WithContext(NewContext(r.Context(), lc)). A refused request is answered
 // by the ErrorHandler (DefaultErrorHandler unless WithErrorHandler or
 // WithRealm is given) with the AuthError NewAuthError makes of the error:
@@ -33,13 +34,18 @@ var errNoLaunchContext = fmt.Errorf("%w: verifier returned no launch context", E
 //     401 invalid_token;
 //   - a verifier (or grant store) that cannot decide: 503.
 //
+// When v is a *JWTVerifier, a token it has verified before is looked up in
+// its cache first, without the b64token check (a verified token is a
+// well-formed JWS): a repeated token costs a map lookup and the two
+// allocations of r.WithContext.
+//
 // The middleware is an ordinary func(http.Handler) http.Handler, so it
 // composes with http.ServeMux patterns and any middleware chain:
 //
 //	mux.Handle("GET /fhir/Patient/{id}", middleware.Authenticate(v)(patientHandler))
 //
 // Authenticate panics if v is nil.
-func Authenticate(v TokenVerifier, opts ...Option) func(http.Handler) http.Handler {
+func Authenticate(v TokenVerifier, opts ...AuthenticateOption) func(http.Handler) http.Handler {
 	if v == nil {
 		panic("smartauth: Authenticate called with a nil TokenVerifier")
 	}
@@ -56,6 +62,7 @@ func Authenticate(v TokenVerifier, opts ...Option) func(http.Handler) http.Handl
 		preflight: o.preflight,
 		logger:    o.logger,
 	}
+	a.jwt, _ = v.(*JWTVerifier)
 	if o.lookup != nil {
 		a.revocation = newRevocationChecker(o.lookup, o.revocationInterval, o.now)
 	}
@@ -71,6 +78,7 @@ func Authenticate(v TokenVerifier, opts ...Option) func(http.Handler) http.Handl
 // Authenticate call wraps (and so its revocation cache).
 type authenticator struct {
 	verifier     TokenVerifier
+	jwt          *JWTVerifier // verifier, if it is one: its cache answers repeated tokens
 	errorHandler ErrorHandler
 	extractor    extractor
 	optional     bool
@@ -105,7 +113,7 @@ func (h *authenticateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 	}
 
 	ctx := r.Context()
-	lc, err := h.verifier.VerifyToken(ctx, token)
+	lc, err := h.verify(ctx, token)
 	if err == nil && lc == nil {
 		err = errNoLaunchContext
 	}
@@ -122,6 +130,25 @@ func (h *authenticateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		r.Body = body
 	}
 	h.next.ServeHTTP(w, r)
+}
+
+// verify returns what token grants. A token the JWT verifier has verified
+// before is answered from its cache at once: an exact hit is the same
+// bytes, a well-formed JWS and so a b64token. Any other token must be a
+// b64token (RFC 6750 §2.1) before the verifier sees it.
+func (a *authenticator) verify(ctx context.Context, token string) (*LaunchContext, error) {
+	if a.jwt != nil {
+		if lc, hit, err := a.jwt.cached(ctx, token); hit {
+			return lc, err
+		}
+	}
+	if err := checkB64Token(token); err != nil {
+		return nil, err
+	}
+	if a.jwt != nil {
+		return a.jwt.verify(ctx, token)
+	}
+	return a.verifier.VerifyToken(ctx, token)
 }
 
 // refuse answers a refused request through the ErrorHandler.

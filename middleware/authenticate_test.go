@@ -3,7 +3,6 @@ package middleware
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"fmt"
 	"io"
 	"log/slog"
@@ -121,7 +120,7 @@ func TestAuthenticate(t *testing.T) {
 	)
 	tests := []struct {
 		name   string
-		opts   []Option
+		opts   []AuthenticateOption
 		req    request
 		status int
 		header string
@@ -139,41 +138,41 @@ func TestAuthenticate(t *testing.T) {
 		{"bad token", nil, request{headers: bearer("forged")}, 401, badSig, badSigBody},
 		{"max size", nil, request{headers: bearer(max)}, 401, badSig, badSigBody},
 		{"too large", nil, request{headers: bearer(max + "a")}, 401, tooLarge, tooLargeBody},
-		{"smaller cap", []Option{WithMaxTokenSize(3)}, request{headers: bearer("good")}, 401, tooLarge, tooLargeBody},
-		{"cap exact", []Option{WithMaxTokenSize(4)}, request{headers: bearer("good")}, 200, "", ok},
+		{"smaller cap", []AuthenticateOption{WithMaxTokenSize(3)}, request{headers: bearer("good")}, 401, tooLarge, tooLargeBody},
+		{"cap exact", []AuthenticateOption{WithMaxTokenSize(4)}, request{headers: bearer("good")}, 200, "", ok},
 		{"query ignored", nil, request{target: "/fhir/Patient/123?access_token=good"}, 401, missing, missingBody},
-		{"query", []Option{WithQueryToken()}, request{target: "/fhir/Patient/123?access_token=good"}, 200, "", ok},
-		{"query and header", []Option{WithQueryToken()},
+		{"query", []AuthenticateOption{WithQueryToken()}, request{target: "/fhir/Patient/123?access_token=good"}, 200, "", ok},
+		{"query and header", []AuthenticateOption{WithQueryToken()},
 			request{target: "/fhir/Patient/123?access_token=good", headers: bearer("good")}, 400, badReq, badReqBody},
 		{"form ignored", nil,
 			request{method: "POST", headers: [][2]string{form}, body: "access_token=good"}, 401, missing, missingBody},
-		{"form", []Option{WithFormToken()},
+		{"form", []AuthenticateOption{WithFormToken()},
 			request{method: "POST", headers: [][2]string{form}, body: "access_token=good"}, 200, "", ok},
-		{"form on GET", []Option{WithFormToken()},
+		{"form on GET", []AuthenticateOption{WithFormToken()},
 			request{method: "GET", headers: [][2]string{form}, body: "access_token=good"}, 401, missing, missingBody},
-		{"form and header", []Option{WithFormToken()},
+		{"form and header", []AuthenticateOption{WithFormToken()},
 			request{method: "POST", headers: append(bearer("good"), form), body: "access_token=good"}, 400, badReq, badReqBody},
 		{"HEAD authenticated", nil, request{method: "HEAD"}, 401, missing, missingBody},
 		{"OPTIONS authenticated", nil, request{method: "OPTIONS"}, 401, missing, missingBody},
 		{"preflight authenticated", nil,
 			request{method: "OPTIONS", headers: [][2]string{{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}}},
 			401, missing, missingBody},
-		{"preflight passthrough", []Option{WithPreflightPassthrough()},
+		{"preflight passthrough", []AuthenticateOption{WithPreflightPassthrough()},
 			request{method: "OPTIONS", headers: [][2]string{{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}}},
 			200, "", "anonymous"},
-		{"plain OPTIONS with passthrough", []Option{WithPreflightPassthrough()}, request{method: "OPTIONS"}, 401, missing, missingBody},
-		{"optional without token", []Option{WithOptionalCredentials()}, request{}, 200, "", "anonymous"},
-		{"optional with basic", []Option{WithOptionalCredentials()},
+		{"plain OPTIONS with passthrough", []AuthenticateOption{WithPreflightPassthrough()}, request{method: "OPTIONS"}, 401, missing, missingBody},
+		{"optional without token", []AuthenticateOption{WithOptionalCredentials()}, request{}, 200, "", "anonymous"},
+		{"optional with basic", []AuthenticateOption{WithOptionalCredentials()},
 			request{headers: [][2]string{{"Authorization", "Basic dXNlcjpwYXNz"}}}, 200, "", "anonymous"},
-		{"optional with good token", []Option{WithOptionalCredentials()}, request{headers: bearer("good")}, 200, "", ok},
-		{"optional with bad token", []Option{WithOptionalCredentials()}, request{headers: bearer("forged")}, 401, badSig, badSigBody},
-		{"optional with malformed", []Option{WithOptionalCredentials()}, request{headers: bearer("a b")}, 400, badReq, badReqBody},
+		{"optional with good token", []AuthenticateOption{WithOptionalCredentials()}, request{headers: bearer("good")}, 200, "", ok},
+		{"optional with bad token", []AuthenticateOption{WithOptionalCredentials()}, request{headers: bearer("forged")}, 401, badSig, badSigBody},
+		{"optional with malformed", []AuthenticateOption{WithOptionalCredentials()}, request{headers: bearer("a b")}, 400, badReq, badReqBody},
 		{"verifier returns nothing", nil, request{headers: bearer("nil")}, 503, "",
 			outcome("transient", "The access token cannot be verified at the moment")},
-		{"realm", []Option{WithRealm("https://fhir.example.org")}, request{}, 401,
+		{"realm", []AuthenticateOption{WithRealm("https://fhir.example.org")}, request{}, 401,
 			`Bearer realm="https://fhir.example.org"`, missingBody},
-		{"hostile realm", []Option{WithRealm("x\"\r\ny")}, request{}, 401, `Bearer realm="x\"y"`, missingBody},
-		{"realm then handler", []Option{WithRealm("r"), WithErrorHandler(nil)}, request{}, 401, missing, missingBody},
+		{"hostile realm", []AuthenticateOption{WithRealm("x\"\r\ny")}, request{}, 401, `Bearer realm="x\"y"`, missingBody},
+		{"realm then handler", []AuthenticateOption{WithRealm("r"), WithErrorHandler(nil)}, request{}, 401, missing, missingBody},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -505,11 +504,11 @@ func BenchmarkAuthenticateJWTCached(b *testing.B) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Now()
 	v, err := NewJWTVerifier(context.Background(), JWTConfig{
-		StaticKeys: map[string]crypto.PublicKey{"": key},
-		Algorithms: []string{"HS256"},
-		Issuers:    []string{"https://auth.example.org"},
-		Audience:   "https://fhir.example.org/r4",
-		Now:        func() time.Time { return now },
+		HMACSecrets: map[string][]byte{"": key},
+		Algorithms:  []string{"HS256"},
+		Issuers:     []string{"https://auth.example.org"},
+		Audience:    "https://fhir.example.org/r4",
+		Now:         func() time.Time { return now },
 	})
 	require.NoError(b, err)
 	token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
@@ -538,4 +537,57 @@ func benchmarkAuthenticate(b *testing.B, mw func(http.Handler) http.Handler, tok
 	for b.Loop() {
 		h.ServeHTTP(w, r)
 	}
+}
+
+// TestAuthenticateJWTTokenCharacters: with the JWT verifier, a token
+// verified before is answered from its cache without the b64token check;
+// every other token is still checked (400 for a malformed one) before it
+// is verified, with the cache on or off.
+func TestAuthenticateJWTTokenCharacters(t *testing.T) {
+	t.Parallel()
+	k := jwtTestKeys()
+	token := handSign(t, "RS256", headerJSON("RS256", "rsa"), claimsJSON(t, nil), k.rsa)
+	for _, cacheSize := range []int{0, -1} {
+		cfg := staticTestConfig()
+		cfg.CacheSize = cacheSize
+		h := Authenticate(newTestVerifier(t, cfg), WithQueryToken())(echoHandler)
+		tests := []struct {
+			name   string
+			req    request
+			status int
+		}{
+			{"fresh", request{headers: bearer(token)}, 200},
+			{"repeated", request{headers: bearer(token)}, 200},
+			{"repeated, in the query", request{target: "/?access_token=" + token}, 200},
+			{"with a space and more", request{headers: bearer(token + " x")}, 400},
+			{"with a quote", request{headers: bearer(token + `"`)}, 400},
+			{"with a trailing space", request{headers: bearer(token + " ")}, 400},
+			{"with a newline, in the query", request{target: "/?access_token=" + token + "%0A"}, 400},
+			{"with padding", request{headers: bearer(token + "=")}, 401},
+			{"with a byte more", request{headers: bearer(token + "A")}, 401},
+		}
+		for _, tt := range tests {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, tt.req.build())
+			assert.Equal(t, tt.status, rec.Code, "cache %d: %s", cacheSize, tt.name)
+			if tt.status == 200 {
+				assert.Equal(t, "sub=user-1 patient=pat-123", rec.Body.String())
+			}
+		}
+	}
+}
+
+// TestAuthenticateRepeatedTokenAllocs: a repeated token costs two
+// allocations through Authenticate, those of r.WithContext and
+// context.WithValue.
+func TestAuthenticateRepeatedTokenAllocs(t *testing.T) {
+	k := jwtTestKeys()
+	v := newTestVerifier(t, staticTestConfig())
+	h := Authenticate(v)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	r := httptest.NewRequest(http.MethodGet, "/fhir/Patient/123", nil)
+	r.Header.Set("Authorization", "Bearer "+handSign(t, "RS256", headerJSON("RS256", "rsa"), claimsJSON(t, nil), k.rsa))
+	w := &nopWriter{h: http.Header{}}
+	h.ServeHTTP(w, r)
+	allocs := testing.AllocsPerRun(100, func() { h.ServeHTTP(w, r) })
+	assert.LessOrEqual(t, allocs, 2.0)
 }

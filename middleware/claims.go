@@ -59,12 +59,18 @@ const maxFHIRIDLength = 64
 // maxNumericDate is 9999-12-31T23:59:59Z, the largest iat/exp accepted.
 const maxNumericDate = 253402300799
 
-// launchContextFromClaims builds the LaunchContext granted by the claims of
-// a verified JWT (or the members of an introspection response). It checks
-// types and shapes only: signature, issuer, audience and lifetime are the
-// caller's business. Any malformed value is an error wrapping
-// ErrBadLaunchContext; it never guesses (a numeric patient is an error, not
-// a patient). Error messages name the claim, never its value.
+// NewLaunchContext returns the LaunchContext granted by claims: the
+// verified claims of an access token, or the members of an introspection
+// response, as encoding/json decodes them into a map[string]any. names
+// says which claims hold the SMART context (empty fields: DefaultClaimNames).
+//
+// It is what the package's verifiers use, so a custom TokenVerifier — a
+// VerifierFunc over another JWT library or a vendor SDK — grants the same
+// launch context, with the same checks, as JWTVerifier does. It checks
+// types and shapes only: the signature, issuer, audience and lifetime of
+// the token are the caller's to check before. Any malformed value is an
+// error wrapping ErrBadLaunchContext that names the claim, never its value;
+// it never guesses (a numeric patient is an error, not a patient).
 //
 // The launch context values (patient, encounter, fhirContext, fhirUser,
 // need_patient_banner, smart_style_url, intent, tenant) are read from the
@@ -82,95 +88,182 @@ const maxNumericDate = 253402300799
 //     or objects with exactly one of reference, canonical or identifier
 //     ({system, value}), and optional type and role strings (2.1, 2.2).
 //   - scope: a space-separated string, or an array of scope strings.
-//   - aud: a string or an array of strings.
-//   - iat, exp: numbers of seconds since the epoch (fractions truncated, 0
-//     treated as absent, as golang-jwt does).
+//   - aud: a string or an array of strings ([]any, or []string).
+//   - iat, exp: numbers of seconds since the epoch (float64, json.Number,
+//     int or int64; fractions truncated, 0 treated as absent, as
+//     golang-jwt does).
 //   - every other value: a string.
 //
-// No string may contain control characters. The claims map is kept (not
-// copied) as the LaunchContext's raw claims.
-func launchContextFromClaims(claims map[string]any, names ClaimNames) (*LaunchContext, error) {
-	n := names.withDefaults()
-	src := claimSource{top: claims}
-	if m, ok := claims[n.Nested].(map[string]any); ok {
-		src.nested = m
+// No string may contain control characters. claims is kept, not copied,
+// as the LaunchContext's Claims: do not modify it afterwards.
+func NewLaunchContext(claims map[string]any, names ClaimNames) (*LaunchContext, error) {
+	fields := names.withDefaults().fieldNames()
+	var c claimValues
+	for f, name := range fields {
+		if v, ok := claims[name]; ok {
+			c.set(claimField(f), v)
+		}
 	}
-	lc := &LaunchContext{claims: claims}
+	lc, err := launchContextFromValues(&c, &fields)
+	if err != nil {
+		return nil, err
+	}
+	lc.claims = &rawClaims{m: claims}
+	return lc, nil
+}
+
+// claimField is one claim a LaunchContext, or the JWT verifier, reads.
+type claimField uint8
+
+const (
+	fieldIss claimField = iota
+	fieldSub
+	fieldAud
+	fieldExp
+	fieldNbf
+	fieldIat
+	fieldJti
+	fieldAzp
+	fieldClientID
+	fieldGrantID
+	fieldScope
+	fieldNested
+	// The launch context values: read at the top level, then in the
+	// Nested object.
+	fieldPatient
+	fieldEncounter
+	fieldFHIRContext
+	fieldFHIRUser
+	fieldNeedPatientBanner
+	fieldSmartStyleURL
+	fieldIntent
+	fieldTenant
+	numClaimFields
+)
+
+// claimFieldNames are the claim names of the fields under some ClaimNames.
+type claimFieldNames = [numClaimFields]string
+
+// fieldNames returns the claim name of each field; n must have its
+// defaults applied.
+func (n ClaimNames) fieldNames() claimFieldNames {
+	return claimFieldNames{
+		fieldIss:               "iss",
+		fieldSub:               "sub",
+		fieldAud:               "aud",
+		fieldExp:               "exp",
+		fieldNbf:               "nbf",
+		fieldIat:               "iat",
+		fieldJti:               "jti",
+		fieldAzp:               "azp",
+		fieldClientID:          n.ClientID,
+		fieldGrantID:           n.GrantID,
+		fieldScope:             n.Scope,
+		fieldNested:            n.Nested,
+		fieldPatient:           n.Patient,
+		fieldEncounter:         n.Encounter,
+		fieldFHIRContext:       n.FHIRContext,
+		fieldFHIRUser:          n.FHIRUser,
+		fieldNeedPatientBanner: n.NeedPatientBanner,
+		fieldSmartStyleURL:     n.SmartStyleURL,
+		fieldIntent:            n.Intent,
+		fieldTenant:            n.Tenant,
+	}
+}
+
+// claimValues are the values of the claim fields of one token, as decoded
+// JSON (nil for absent and null alike; present tells them apart).
+type claimValues struct {
+	v       [numClaimFields]any
+	present uint32         // bit f: field f is present, possibly null
+	nested  map[string]any // the Nested claim, if it is an object
+}
+
+func (c *claimValues) set(f claimField, v any) {
+	c.v[f] = v
+	c.present |= 1 << f
+	if f == fieldNested {
+		c.nested, _ = v.(map[string]any) // a later non-object replaces an object
+	}
+}
+
+func (c *claimValues) has(f claimField) bool { return c.present&(1<<f) != 0 }
+
+// launch returns a launch context value: the top-level one, or if that is
+// absent or null, the Nested object's.
+func (c *claimValues) launch(f claimField, names *claimFieldNames) any {
+	if v := c.v[f]; v != nil {
+		return v
+	}
+	return c.nested[names[f]] // nil map: nil
+}
+
+// launchContextFromValues checks the values and builds the LaunchContext
+// (without its raw claims) as NewLaunchContext documents.
+func launchContextFromValues(c *claimValues, names *claimFieldNames) (*LaunchContext, error) {
+	lc := &LaunchContext{}
 	var err error
 
 	// Token-level claims.
-	if lc.Issuer, err = stringClaim(claims["iss"], "iss"); err != nil {
+	if lc.Issuer, err = stringClaim(c.v[fieldIss], "iss"); err != nil {
 		return nil, err
 	}
-	if lc.Subject, err = stringClaim(claims["sub"], "sub"); err != nil {
+	if lc.Subject, err = stringClaim(c.v[fieldSub], "sub"); err != nil {
 		return nil, err
 	}
-	if lc.TokenID, err = stringClaim(claims["jti"], "jti"); err != nil {
+	if lc.TokenID, err = stringClaim(c.v[fieldJti], "jti"); err != nil {
 		return nil, err
 	}
-	if lc.GrantID, err = stringClaim(claims[n.GrantID], n.GrantID); err != nil {
+	if lc.GrantID, err = stringClaim(c.v[fieldGrantID], names[fieldGrantID]); err != nil {
 		return nil, err
 	}
-	if v, ok := claims[n.ClientID]; ok && v != nil {
-		lc.ClientID, err = stringClaim(v, n.ClientID)
+	if v := c.v[fieldClientID]; v != nil {
+		lc.ClientID, err = stringClaim(v, names[fieldClientID])
 	} else {
-		lc.ClientID, err = stringClaim(claims["azp"], "azp")
+		lc.ClientID, err = stringClaim(c.v[fieldAzp], "azp")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if lc.Audience, err = audienceClaim(claims["aud"]); err != nil {
+	if lc.Audience, err = audienceClaim(c.v[fieldAud]); err != nil {
 		return nil, err
 	}
-	if lc.IssuedAt, err = numericDateClaim(claims["iat"], "iat"); err != nil {
+	if lc.IssuedAt, err = numericDateClaim(c.v[fieldIat], "iat"); err != nil {
 		return nil, err
 	}
-	if lc.ExpiresAt, err = numericDateClaim(claims["exp"], "exp"); err != nil {
+	if lc.ExpiresAt, err = numericDateClaim(c.v[fieldExp], "exp"); err != nil {
 		return nil, err
 	}
-	if lc.Scopes, err = scopeClaim(claims[n.Scope], n.Scope); err != nil {
+	if lc.Scopes, err = scopeClaim(c.v[fieldScope], names[fieldScope]); err != nil {
 		return nil, err
 	}
 
 	// Launch context.
-	if lc.Patient, err = fhirIDClaim(src.get(n.Patient), n.Patient); err != nil {
+	if lc.Patient, err = fhirIDClaim(c.launch(fieldPatient, names), names[fieldPatient]); err != nil {
 		return nil, err
 	}
-	if lc.Encounter, err = fhirIDClaim(src.get(n.Encounter), n.Encounter); err != nil {
+	if lc.Encounter, err = fhirIDClaim(c.launch(fieldEncounter, names), names[fieldEncounter]); err != nil {
 		return nil, err
 	}
-	if lc.FHIRContext, err = fhirContextClaim(src.get(n.FHIRContext), n.FHIRContext); err != nil {
+	if lc.FHIRContext, err = fhirContextClaim(c.launch(fieldFHIRContext, names), names[fieldFHIRContext]); err != nil {
 		return nil, err
 	}
-	if lc.FHIRUser, err = stringClaim(src.get(n.FHIRUser), n.FHIRUser); err != nil {
+	if lc.FHIRUser, err = stringClaim(c.launch(fieldFHIRUser, names), names[fieldFHIRUser]); err != nil {
 		return nil, err
 	}
-	if lc.NeedPatientBanner, err = boolClaim(src.get(n.NeedPatientBanner), n.NeedPatientBanner); err != nil {
+	if lc.NeedPatientBanner, err = boolClaim(c.launch(fieldNeedPatientBanner, names), names[fieldNeedPatientBanner]); err != nil {
 		return nil, err
 	}
-	if lc.SmartStyleURL, err = stringClaim(src.get(n.SmartStyleURL), n.SmartStyleURL); err != nil {
+	if lc.SmartStyleURL, err = stringClaim(c.launch(fieldSmartStyleURL, names), names[fieldSmartStyleURL]); err != nil {
 		return nil, err
 	}
-	if lc.Intent, err = stringClaim(src.get(n.Intent), n.Intent); err != nil {
+	if lc.Intent, err = stringClaim(c.launch(fieldIntent, names), names[fieldIntent]); err != nil {
 		return nil, err
 	}
-	if lc.Tenant, err = stringClaim(src.get(n.Tenant), n.Tenant); err != nil {
+	if lc.Tenant, err = stringClaim(c.launch(fieldTenant, names), names[fieldTenant]); err != nil {
 		return nil, err
 	}
 	return lc, nil
-}
-
-// claimSource looks launch context values up at the top level, then in the
-// nested context object.
-type claimSource struct {
-	top, nested map[string]any
-}
-
-func (s claimSource) get(name string) any {
-	if v := s.top[name]; v != nil {
-		return v
-	}
-	return s.nested[name] // nil map: nil
 }
 
 func badClaim(name, problem string) error {

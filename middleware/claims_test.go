@@ -18,7 +18,7 @@ func decodeClaimsJSON(t testing.TB, s string) map[string]any {
 	return m
 }
 
-func TestLaunchContextFromClaims(t *testing.T) {
+func TestNewLaunchContext(t *testing.T) {
 	tests := []struct {
 		name    string
 		json    string
@@ -140,7 +140,7 @@ func TestLaunchContextFromClaims(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			claims := decodeClaimsJSON(t, tt.json)
-			lc, err := launchContextFromClaims(claims, tt.names)
+			lc, err := NewLaunchContext(claims, tt.names)
 			if tt.wantErr {
 				require.ErrorIs(t, err, ErrBadLaunchContext)
 				assert.Nil(t, lc)
@@ -156,9 +156,9 @@ func TestLaunchContextFromClaims(t *testing.T) {
 	}
 }
 
-func TestLaunchContextFromClaimsProgrammaticTypes(t *testing.T) {
+func TestNewLaunchContextProgrammaticTypes(t *testing.T) {
 	// Callers that build the map themselves (or decode with UseNumber).
-	lc, err := launchContextFromClaims(map[string]any{
+	lc, err := NewLaunchContext(map[string]any{
 		"aud": []string{"a", "b"}, "exp": json.Number("1700000000"), "iat": int64(1600000000),
 	}, ClaimNames{})
 	require.NoError(t, err)
@@ -166,16 +166,16 @@ func TestLaunchContextFromClaimsProgrammaticTypes(t *testing.T) {
 	assert.Equal(t, time.Unix(1700000000, 0).UTC(), lc.ExpiresAt)
 	assert.Equal(t, time.Unix(1600000000, 0).UTC(), lc.IssuedAt)
 
-	_, err = launchContextFromClaims(map[string]any{"exp": json.Number("x")}, ClaimNames{})
+	_, err = NewLaunchContext(map[string]any{"exp": json.Number("x")}, ClaimNames{})
 	require.ErrorIs(t, err, ErrBadLaunchContext)
 
-	lc, err = launchContextFromClaims(nil, ClaimNames{})
+	lc, err = NewLaunchContext(nil, ClaimNames{})
 	require.NoError(t, err)
 	assert.Equal(t, "", lc.Patient)
 }
 
 func TestLaunchContextErrorsNameClaimNotValue(t *testing.T) {
-	_, err := launchContextFromClaims(decodeClaimsJSON(t, `{"patient":"secret value with spaces"}`), ClaimNames{})
+	_, err := NewLaunchContext(decodeClaimsJSON(t, `{"patient":"secret value with spaces"}`), ClaimNames{})
 	require.ErrorIs(t, err, ErrBadLaunchContext)
 	assert.Contains(t, err.Error(), `"patient"`)
 	assert.NotContains(t, err.Error(), "secret")
@@ -189,7 +189,7 @@ func TestDefaultClaimNames(t *testing.T) {
 	assert.Equal(t, "context", custom.Nested)
 }
 
-func FuzzLaunchContextFromClaims(f *testing.F) {
+func FuzzNewLaunchContext(f *testing.F) {
 	for _, seed := range []string{
 		`{}`,
 		`{"patient":"p1","encounter":"e1","scope":"launch patient/*.rs","aud":["a"],"exp":1700000000}`,
@@ -206,7 +206,7 @@ func FuzzLaunchContextFromClaims(f *testing.F) {
 			return
 		}
 		for _, names := range []ClaimNames{{}, {Patient: "encounter", Nested: "patient"}} {
-			lc, err := launchContextFromClaims(claims, names)
+			lc, err := NewLaunchContext(claims, names)
 			if err != nil {
 				if !errors.Is(err, ErrBadLaunchContext) {
 					t.Fatalf("error %v does not wrap ErrBadLaunchContext", err)

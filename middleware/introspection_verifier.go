@@ -352,7 +352,7 @@ func (v *IntrospectionVerifier) launchContext(members map[string]any, now time.T
 			return nil, errIntroTokenType
 		}
 	}
-	lc, err := launchContextFromClaims(members, v.names)
+	lc, err := NewLaunchContext(members, v.names)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/MicahParks/jwkset"
-	"github.com/MicahParks/keyfunc/v3"
 	"golang.org/x/time/rate"
 )
 
@@ -31,7 +31,7 @@ var errJWKNotFound = fmt.Errorf("%w (no refresh allowed now)", jwkset.ErrKeyNotF
 // JWKSRefreshInterval until the verifier's context ends, and a token with
 // an unknown kid triggers a refresh only when the rate limiter allows it.
 type jwksSource struct {
-	keyfunc keyfunc.Keyfunc
+	storage *gatedStorage
 	// generation changes whenever a JWK Set is replaced by a refresh;
 	// cached verifications made under another generation are not trusted.
 	generation *atomic.Uint64
@@ -39,11 +39,12 @@ type jwksSource struct {
 
 // jwksOptions are the normalized JWTConfig fields newJWKSSource needs.
 type jwksOptions struct {
-	urls            []string
-	client          *http.Client
-	refreshInterval time.Duration
-	unknownKIDLimit rate.Limit // < 0: never refresh for an unknown kid
-	unknownKIDWait  time.Duration
+	urls               []string
+	client             *http.Client
+	refreshInterval    time.Duration
+	unknownKIDInterval time.Duration // < 0: never refresh for an unknown kid
+	unknownKIDWait     time.Duration
+	logger             *slog.Logger
 }
 
 func newJWKSSource(ctx context.Context, o jwksOptions) (*jwksSource, error) {
@@ -63,7 +64,7 @@ func newJWKSSource(ctx context.Context, o jwksOptions) (*jwksSource, error) {
 			// Start even if the authorization server is down; tokens are
 			// rejected (unknown key) until a refresh succeeds.
 			NoErrorReturnFirstHTTPReq: true,
-			RefreshErrorHandler:       logRefreshError(u),
+			RefreshErrorHandler:       logRefreshError(o.logger, u),
 			RefreshInterval:           o.refreshInterval,
 			Storage:                   store,
 		})
@@ -85,14 +86,44 @@ func newJWKSSource(ctx context.Context, o jwksOptions) (*jwksSource, error) {
 		return nil, fmt.Errorf("smartauth: jwt verifier: %w", err)
 	}
 	storage := &gatedStorage{Storage: refreshing, stores: stores, wait: o.unknownKIDWait}
-	if o.unknownKIDLimit >= 0 {
-		storage.limiter = rate.NewLimiter(o.unknownKIDLimit, 1)
+	if o.unknownKIDInterval >= 0 {
+		storage.limiter = rate.NewLimiter(rate.Every(o.unknownKIDInterval), 1)
 	}
-	kf, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: storage})
+	return &jwksSource{storage: storage, generation: generation}, nil
+}
+
+// key returns the public key of the JWK with the given kid for a token
+// signed with alg: errUnknownKey if there is none (after a refresh, if one
+// is allowed now), errKeyAlgMismatch if the JWK names another alg.
+func (s *jwksSource) key(ctx context.Context, kid, alg string) (any, error) {
+	jwk, err := s.storage.KeyRead(ctx, kid)
 	if err != nil {
-		return nil, fmt.Errorf("smartauth: jwt verifier: %w", err)
+		return nil, errUnknownKey
 	}
-	return &jwksSource{keyfunc: kf, generation: generation}, nil
+	if a := jwk.Marshal().ALG.String(); a != "" && a != alg {
+		return nil, errKeyAlgMismatch
+	}
+	return publicKeyOf(jwk.Key()), nil
+}
+
+// keys returns the public keys of every signing JWK, for a token without
+// kid.
+func (s *jwksSource) keys(ctx context.Context) []any {
+	all, _ := s.storage.KeyReadAll(ctx) // never fails: the stores are in memory
+	keys := make([]any, 0, len(all))
+	for _, jwk := range all {
+		keys = append(keys, publicKeyOf(jwk.Key()))
+	}
+	return keys
+}
+
+// publicKeyOf returns the public key of a private key (a JWK Set that
+// publishes private keys by mistake), and other keys as they are.
+func publicKeyOf(key any) any {
+	if pk, ok := key.(interface{ Public() crypto.PublicKey }); ok {
+		return pk.Public()
+	}
+	return key
 }
 
 // jwksHTTPClient returns a copy of c (or a default client) whose responses
@@ -128,9 +159,9 @@ func (t maxBodyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-func logRefreshError(url string) func(context.Context, error) {
+func logRefreshError(l *slog.Logger, url string) func(context.Context, error) {
 	return func(ctx context.Context, err error) {
-		slog.WarnContext(ctx, "smartauth: JWK Set fetch failed; keeping the keys fetched before, if any", "url", url, "error", err)
+		l.WarnContext(ctx, "smartauth: JWK Set fetch failed; keeping the keys fetched before, if any", "url", url, "error", err)
 	}
 }
 
@@ -189,7 +220,7 @@ func (s *jwkStore) KeyDelete(ctx context.Context, kid string) (bool, error) {
 	return ok, err
 }
 
-// gatedStorage is the jwkset.Storage keyfunc reads: it answers from the
+// gatedStorage is the jwkset.Storage the verifier reads: it answers from the
 // fetched sets and, for an unknown kid, refreshes them only if the limiter
 // allows it within the configured wait (default: not at all, so a flood of
 // random kids neither blocks requests nor hammers the JWKS server). Keys

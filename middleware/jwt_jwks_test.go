@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/pprof"
 	"strconv"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 )
 
 func jwksTestConfig(urls ...string) JWTConfig {
@@ -153,7 +153,7 @@ func TestJWTVerifierUnknownKIDWait(t *testing.T) {
 	cfg := jwksTestConfig(srv.URL)
 	// One refresh per hour, waiting at most a minute: a second unknown
 	// kid fails at once (the limiter knows the wait would be too long).
-	cfg.UnknownKIDRateLimit = rate.Every(time.Hour)
+	cfg.UnknownKIDRefreshInterval = time.Hour
 	cfg.UnknownKIDWait = time.Minute
 	v := newTestVerifier(t, cfg)
 	payload := claimsJSON(t, nil)
@@ -171,7 +171,7 @@ func TestJWTVerifierUnknownKIDWait(t *testing.T) {
 	// A negative rate limit disables refreshes for unknown kids.
 	srv2 := newJWKSServer(t, jwkJSON(t, "rsa", &k.rsa.PublicKey))
 	cfg = jwksTestConfig(srv2.URL)
-	cfg.UnknownKIDRateLimit = -1
+	cfg.UnknownKIDRefreshInterval = -1
 	v = newTestVerifier(t, cfg)
 	_, err = v.VerifyToken(t.Context(), handSign(t, "RS256", headerJSON("RS256", "new"), payload, k.rsaOther))
 	require.ErrorIs(t, err, ErrUnknownKey)
@@ -184,8 +184,8 @@ func TestJWTVerifierJWKSServerDown(t *testing.T) {
 	k := jwtTestKeys()
 	srv := newJWKSServer(t, jwkJSON(t, "rsa", &k.rsa.PublicKey))
 	cfg := jwksTestConfig(srv.URL)
-	cfg.UnknownKIDRateLimit = rate.Inf // every unknown kid refreshes
-	cfg.CacheSize = -1                 // every token is verified with the stored keys
+	cfg.UnknownKIDRefreshInterval = time.Nanosecond // every unknown kid refreshes
+	cfg.CacheSize = -1                              // every token is verified with the stored keys
 	v := newTestVerifier(t, cfg)
 	payload := claimsJSON(t, nil)
 	good := handSign(t, "RS256", headerJSON("RS256", "rsa"), payload, k.rsa)
@@ -211,7 +211,7 @@ func TestJWTVerifierJWKSDownAtStart(t *testing.T) {
 	srv := newJWKSServer(t, jwkJSON(t, "rsa", &k.rsa.PublicKey))
 	srv.setStatus(http.StatusInternalServerError)
 	cfg := jwksTestConfig(srv.URL)
-	cfg.UnknownKIDRateLimit = rate.Inf
+	cfg.UnknownKIDRefreshInterval = time.Nanosecond
 	v := newTestVerifier(t, cfg)
 	token := handSign(t, "RS256", headerJSON("RS256", "rsa"), claimsJSON(t, nil), k.rsa)
 
@@ -228,7 +228,7 @@ func TestJWTVerifierKeyRemoved(t *testing.T) {
 	k := jwtTestKeys()
 	srv := newJWKSServer(t, jwkJSON(t, "old", &k.rsa.PublicKey), jwkJSON(t, "new", &k.rsaOther.PublicKey))
 	cfg := jwksTestConfig(srv.URL)
-	cfg.UnknownKIDRateLimit = rate.Inf
+	cfg.UnknownKIDRefreshInterval = time.Nanosecond
 	v := newTestVerifier(t, cfg)
 	payload := claimsJSON(t, nil)
 	oldToken := handSign(t, "RS256", headerJSON("RS256", "old"), payload, k.rsa)
@@ -257,7 +257,7 @@ func TestJWTVerifierPeriodicRefresh(t *testing.T) {
 	srv := newJWKSServer(t, jwkJSON(t, "old", &k.rsa.PublicKey))
 	cfg := jwksTestConfig(srv.URL)
 	cfg.JWKSRefreshInterval = 20 * time.Millisecond
-	cfg.UnknownKIDRateLimit = -1
+	cfg.UnknownKIDRefreshInterval = -1
 	v := newTestVerifier(t, cfg)
 	token := handSign(t, "RS256", headerJSON("RS256", "old"), claimsJSON(t, nil), k.rsa)
 	_, err := v.VerifyToken(t.Context(), token)
@@ -339,4 +339,38 @@ func labelledGoroutines(t *testing.T, label, fn string) int {
 		n += c
 	}
 	return n
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestJWTVerifierJWKSLogger: JWK Set failures are logged through
+// JWTConfig.Logger, at Warn.
+func TestJWTVerifierJWKSLogger(t *testing.T) {
+	k := jwtTestKeys()
+	srv := newJWKSServer(t, jwkJSON(t, "rsa", &k.rsa.PublicKey))
+	srv.setStatus(http.StatusInternalServerError)
+	var buf syncBuffer
+	cfg := jwksTestConfig(srv.URL)
+	cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	newTestVerifier(t, cfg) // the first fetch fails; NewJWTVerifier does not
+	out := buf.String()
+	assert.Contains(t, out, "level=WARN")
+	assert.Contains(t, out, "JWK Set fetch failed")
+	assert.Contains(t, out, srv.URL)
 }

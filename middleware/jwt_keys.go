@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -8,6 +9,9 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // keyFamily is the kind of key a JWS algorithm verifies with.
@@ -27,7 +31,7 @@ const minRSABits = 2048
 type algSpec struct {
 	family keyFamily
 	curve  elliptic.Curve // ES*: the curve the key must be on
-	minKey int            // HS*: minimum key length in bytes (RFC 7518 §3.2)
+	minKey int            // HS*: minimum key length in bytes (the hash length, RFC 7518 §3.2)
 }
 
 // lookupAlg returns the spec of a supported algorithm. "none" is not one.
@@ -63,7 +67,7 @@ func defaultAlgorithms() []string {
 // algorithm of spec: the key type must be the algorithm's (never a public
 // key for HMAC, never bytes for a public-key algorithm), EC keys must be on
 // the algorithm's curve, RSA keys at least 2048 bits and HMAC keys at least
-// as long as the hash.
+// spec.minKey bytes long: the hash length, or 1 with InsecureLauncherCompat.
 func keyFits(spec algSpec, key any) bool {
 	switch k := key.(type) {
 	case *rsa.PublicKey:
@@ -78,38 +82,75 @@ func keyFits(spec algSpec, key any) bool {
 	return false
 }
 
-// checkStaticKeys validates JWTConfig.StaticKeys against the allow-list and
-// returns a copy usable by keyFits. Each key must be usable with at least
-// one allowed algorithm.
-func checkStaticKeys(keys map[string]crypto.PublicKey, algs []string) (map[string]any, error) {
-	if len(keys) == 0 {
+// allowedAlg is an algorithm of a verifier's allow-list.
+type allowedAlg struct {
+	spec   algSpec
+	method jwt.SigningMethod // golang-jwt's implementation, which verifies signatures
+}
+
+// allowedAlgs returns the allow-list for algs: every one must be supported
+// and not "none". With insecureHMAC, HMAC secrets of any non-zero length
+// fit the HS* algorithms.
+func allowedAlgs(algs []string, insecureHMAC bool) (map[string]allowedAlg, error) {
+	out := make(map[string]allowedAlg, len(algs))
+	for _, alg := range algs {
+		if strings.EqualFold(alg, "none") {
+			return nil, errors.New(`smartauth: jwt verifier: alg "none" is never accepted`)
+		}
+		spec, ok := lookupAlg(alg)
+		method := jwt.GetSigningMethod(alg)
+		if !ok || method == nil {
+			return nil, fmt.Errorf("smartauth: jwt verifier: unsupported algorithm %q", alg)
+		}
+		if spec.family == familyHMAC && insecureHMAC {
+			spec.minKey = 1
+		}
+		out[alg] = allowedAlg{spec: spec, method: method}
+	}
+	return out, nil
+}
+
+// checkKeys validates JWTConfig.StaticKeys and HMACSecrets against the
+// allow-list and returns them merged by kid (copies: the caller may reuse
+// its slices). Each key must fit at least one allowed algorithm.
+func checkKeys(static map[string]crypto.PublicKey, secrets map[string][]byte, algs map[string]allowedAlg) (map[string]any, error) {
+	if len(static)+len(secrets) == 0 {
 		return nil, nil
 	}
-	out := make(map[string]any, len(keys))
-	for kid, key := range keys {
-		switch k := key.(type) {
+	out := make(map[string]any, len(static)+len(secrets))
+	for kid, key := range static {
+		switch key.(type) {
 		case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
 		case []byte:
-			key = append([]byte(nil), k...) // the caller may reuse its slice
+			return nil, errors.New("smartauth: jwt verifier: StaticKeys holds public keys; give HMAC secrets in HMACSecrets")
 		case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
 			return nil, errors.New("smartauth: jwt verifier: a static key is a private key; give its public key")
 		default:
 			return nil, fmt.Errorf("smartauth: jwt verifier: static key of unsupported type %T", key)
 		}
-		usable := false
-		for _, alg := range algs {
-			if spec, ok := lookupAlg(alg); ok && keyFits(spec, key) {
-				usable = true
-				break
-			}
-		}
-		if !usable {
-			if _, isHMAC := key.([]byte); isHMAC {
-				return nil, errors.New("smartauth: jwt verifier: an HMAC static key needs an HS* algorithm in Algorithms and at least as many bytes as the hash (32 for HS256)")
-			}
+		if !fitsAnyAlg(key, algs) {
 			return nil, errors.New("smartauth: jwt verifier: a static key fits none of the allowed algorithms (RSA keys need 2048 bits, EC keys P-256, P-384 or P-521)")
 		}
 		out[kid] = key
 	}
+	for kid, secret := range secrets {
+		if _, dup := out[kid]; dup {
+			return nil, fmt.Errorf("smartauth: jwt verifier: kid %q names both a static key and an HMAC secret", kid)
+		}
+		key := bytes.Clone(secret)
+		if !fitsAnyAlg(key, algs) {
+			return nil, errors.New("smartauth: jwt verifier: an HMAC secret needs an HS* algorithm in Algorithms and at least as many bytes as its hash (32 for HS256, RFC 7518 §3.2)")
+		}
+		out[kid] = key
+	}
 	return out, nil
+}
+
+func fitsAnyAlg(key any, algs map[string]allowedAlg) bool {
+	for _, a := range algs {
+		if keyFits(a.spec, key) {
+			return true
+		}
+	}
+	return false
 }

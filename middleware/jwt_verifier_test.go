@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -40,21 +41,57 @@ func TestNewJWTVerifierConfig(t *testing.T) {
 			c.AudienceFunc = func(context.Context) (string, error) { return jwtTestAudience, nil }
 		}, ""},
 		{"no key source", func(c *JWTConfig) { c.StaticKeys = nil }, "no keys"},
+		{"empty key maps", func(c *JWTConfig) { c.StaticKeys, c.HMACSecrets = map[string]crypto.PublicKey{}, map[string][]byte{} }, "no keys"},
 		{"leeway 60s", func(c *JWTConfig) { c.Leeway = 60 * time.Second }, ""},
 		{"leeway over 60s", func(c *JWTConfig) { c.Leeway = 61 * time.Second }, "Leeway"},
 		{"negative leeway", func(c *JWTConfig) { c.Leeway = -time.Second }, "Leeway"},
 		{"none algorithm", func(c *JWTConfig) { c.Algorithms = []string{"RS256", "none"} }, `"none"`},
 		{"None algorithm", func(c *JWTConfig) { c.Algorithms = []string{"None"} }, `"none"`},
 		{"unknown algorithm", func(c *JWTConfig) { c.Algorithms = []string{"RS256", "XS999"} }, "unsupported algorithm"},
-		{"hmac key without HS alg", func(c *JWTConfig) { c.StaticKeys["hs"] = k.hmac }, "HMAC"},
-		{"hmac key with HS alg", func(c *JWTConfig) {
-			c.StaticKeys = map[string]crypto.PublicKey{"hs": k.hmac}
+		{"hmac secret without HS alg", func(c *JWTConfig) { c.HMACSecrets = map[string][]byte{"hs": k.hmac} }, "HMAC"},
+		{"hmac secret with HS alg", func(c *JWTConfig) {
+			c.StaticKeys = nil
+			c.HMACSecrets = map[string][]byte{"hs": k.hmac}
 			c.Algorithms = []string{"HS256"}
 		}, ""},
-		{"short hmac key", func(c *JWTConfig) {
-			c.StaticKeys = map[string]crypto.PublicKey{"hs": []byte("short")}
+		{"hmac secret next to public keys", func(c *JWTConfig) {
+			c.HMACSecrets = map[string][]byte{"hs": k.hmac}
+			c.Algorithms = append(defaultAlgorithms(), "HS256")
+		}, ""},
+		{"hmac secret shorter than the hash", func(c *JWTConfig) {
+			c.HMACSecrets = map[string][]byte{"hs": k.hmac[:31]}
+			c.Algorithms = append(defaultAlgorithms(), "HS256")
+		}, "RFC 7518"},
+		{"hmac secret of 32 bytes for HS512 only", func(c *JWTConfig) {
+			c.HMACSecrets = map[string][]byte{"hs": k.hmac[:32]}
+			c.Algorithms = append(defaultAlgorithms(), "HS512")
+		}, "RFC 7518"},
+		{"short hmac secret, insecure launcher compat", func(c *JWTConfig) {
+			c.HMACSecrets = map[string][]byte{"hs": []byte("short")}
 			c.Algorithms = []string{"HS256"}
+			c.StaticKeys = nil
+			c.InsecureLauncherCompat = true
+			c.Logger = slog.New(slog.DiscardHandler)
+		}, ""},
+		{"empty hmac secret, insecure launcher compat", func(c *JWTConfig) {
+			c.HMACSecrets = map[string][]byte{"hs": {}}
+			c.Algorithms = append(defaultAlgorithms(), "HS256")
+			c.InsecureLauncherCompat = true
+			c.Logger = slog.New(slog.DiscardHandler)
 		}, "HMAC"},
+		{"hmac secret in StaticKeys", func(c *JWTConfig) {
+			c.StaticKeys["hs"] = k.hmac
+			c.Algorithms = append(defaultAlgorithms(), "HS256")
+		}, "HMACSecrets"},
+		{"kid of a static key and a secret", func(c *JWTConfig) {
+			c.HMACSecrets = map[string][]byte{"rsa": k.hmac}
+			c.Algorithms = append(defaultAlgorithms(), "HS256")
+		}, `kid "rsa" names both`},
+		{"only hmac secrets", func(c *JWTConfig) {
+			c.StaticKeys = nil
+			c.HMACSecrets = map[string][]byte{"": k.hmac}
+			c.Algorithms = []string{"HS256"}
+		}, ""},
 		{"private key", func(c *JWTConfig) { c.StaticKeys["priv"] = k.rsa }, "private key"},
 		{"unsupported key type", func(c *JWTConfig) { c.StaticKeys["s"] = "not a key" }, "unsupported type"},
 		{"key fits no allowed alg", func(c *JWTConfig) { c.Algorithms = []string{"RS256"} }, "fits none"},
@@ -112,7 +149,7 @@ func TestJWTVerifySignatures(t *testing.T) {
 	// still fail because the kid's key is not an HMAC secret.
 	hs := func(c *JWTConfig) {
 		c.Algorithms = append(defaultAlgorithms(), "HS256")
-		c.StaticKeys["hs"] = k.hmac
+		c.HMACSecrets = map[string][]byte{"hs": k.hmac}
 	}
 	withoutKid := func(c *JWTConfig) { c.StaticKeys[""] = &k.rsa.PublicKey }
 
@@ -175,7 +212,26 @@ func TestJWTVerifySignatures(t *testing.T) {
 		{"four segments", "a.b.c.d", nil, ErrMalformedToken},
 		{"header not base64", "!!!." + b64url(payload) + ".c2ln", nil, ErrMalformedToken},
 		{"header not JSON", b64url("not json") + "." + b64url(payload) + ".c2ln", nil, ErrMalformedToken},
-		{"payload not JSON", b64url(headerJSON("RS256", "rsa")) + "." + b64url("[1,2") + ".c2ln", nil, ErrMalformedToken},
+		// The payload is parsed only once the signature verifies.
+		{"payload not JSON", handSign(t, "RS256", headerJSON("RS256", "rsa"), "[1,2", k.rsa), nil, ErrMalformedToken},
+		{"payload not JSON, not signed", b64url(headerJSON("RS256", "rsa")) + "." + b64url("[1,2") + ".c2ln", nil, ErrBadSignature},
+		{"payload an array", handSign(t, "RS256", headerJSON("RS256", "rsa"), "[1,2]", k.rsa), nil, ErrMalformedToken},
+		{"payload null", handSign(t, "RS256", headerJSON("RS256", "rsa"), "null", k.rsa), nil, ErrMalformedToken},
+		{"payload number out of range", handSign(t, "RS256", headerJSON("RS256", "rsa"),
+			strings.TrimSuffix(payload, "}")+`,"x":[1e999]}`, k.rsa), nil, ErrMalformedToken},
+		{"payload with trailing data", handSign(t, "RS256", headerJSON("RS256", "rsa"), payload+"x", k.rsa), nil, ErrMalformedToken},
+		{"payload not base64", b64url(headerJSON("RS256", "rsa")) + ".e30*." + "c2ln", nil, ErrMalformedToken},
+		{"header an array", handSign(t, "RS256", `["RS256"]`, payload, k.rsa), nil, ErrMalformedToken},
+		{"header with trailing data", handSign(t, "RS256", headerJSON("RS256", "rsa")+"{}", payload, k.rsa), nil, ErrMalformedToken},
+		{"header with duplicate alg, last wins", handSign(t, "RS256", `{"alg":"none","kid":"rsa","alg":"RS256"}`, payload, k.rsa), nil, nil},
+		{"header with duplicate alg, last none", handSign(t, "RS256", `{"alg":"RS256","kid":"rsa","alg":"none"}`, payload, k.rsa), nil, ErrAlgorithmNotAllowed},
+		{"header alg in other case", handSign(t, "RS256", `{"ALG":"none","Alg":"x","alg":"RS256","kid":"rsa"}`, payload, k.rsa), nil, nil},
+		{"header alg escaped", handSign(t, "RS256", `{"\u0061lg":"RS256","kid":"rsa"}`, payload, k.rsa), nil, nil},
+		{"header alg null", handSign(t, "RS256", `{"alg":null,"kid":"rsa"}`, payload, k.rsa), nil, ErrMalformedToken},
+		{"kid null", handSign(t, "RS256", `{"alg":"RS256","kid":null}`, payload, k.rsa), withoutKid, ErrMalformedToken},
+		{"signature with non-zero padding bits", flipPaddingBits(t, handSign(t, "ES256", headerJSON("ES256", "ec256"), payload, k.ec256)), nil, ErrMalformedToken},
+		{"signature with a newline", handSign(t, "ES256", headerJSON("ES256", "ec256"), payload, k.ec256) + "\n", nil, ErrMalformedToken},
+		{"empty signature", b64url(headerJSON("RS256", "rsa")) + "." + b64url(payload) + ".", nil, ErrBadSignature},
 		{"signature not base64", b64url(headerJSON("RS256", "rsa")) + "." + b64url(payload) + ".***", nil, ErrMalformedToken},
 		{"padded segments", b64url(headerJSON("RS256", "rsa")) + "==." + b64url(payload) + ".c2ln", nil, ErrMalformedToken},
 	}
@@ -206,6 +262,25 @@ func relabel(t *testing.T, token, header string) string {
 	parts := strings.Split(token, ".")
 	require.Len(t, parts, 3)
 	return b64url(header) + "." + parts[1] + "." + parts[2]
+}
+
+// flipPaddingBits changes the unused low bits of the last character of a
+// token's signature (ES256: 64 bytes, so the last character carries 4
+// unused bits): the same signature bytes, in a non-canonical encoding.
+func flipPaddingBits(t *testing.T, token string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, token[len(token)-1])
+	require.GreaterOrEqual(t, last, 0)
+	other := token[:len(token)-1] + string(alphabet[last|1])
+	if last&1 == 1 {
+		other = token[:len(token)-1] + string(alphabet[last&^1|2])
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(other[strings.LastIndexByte(other, '.')+1:])
+	require.NoError(t, err, "the lax decoder accepts it")
+	orig, err := base64.RawURLEncoding.DecodeString(token[strings.LastIndexByte(token, '.')+1:])
+	require.NoError(t, err)
+	require.Equal(t, orig, sig, "same signature bytes")
+	return other
 }
 
 // truncateSignature drops the last byte of a token's signature.
@@ -607,4 +682,27 @@ func listHas(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestJWTClaimsConcurrent: the claims of a cached LaunchContext are
+// decoded once, by whichever request asks first.
+func TestJWTClaimsConcurrent(t *testing.T) {
+	k := jwtTestKeys()
+	v := newTestVerifier(t, staticTestConfig())
+	token := handSign(t, "RS256", headerJSON("RS256", "rsa"), claimsJSON(t, map[string]any{"extra": []any{1, "x"}}), k.rsa)
+	want := decodeClaimsJSON(t, claimsJSON(t, map[string]any{"extra": []any{1, "x"}}))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			lc, err := v.VerifyToken(t.Context(), token)
+			if !assert.NoError(t, err) {
+				return
+			}
+			assert.Equal(t, want, lc.Claims())
+			extra, ok := lc.Claim("extra")
+			assert.True(t, ok)
+			assert.Equal(t, []any{1.0, "x"}, extra)
+		})
+	}
+	wg.Wait()
 }

@@ -1,8 +1,10 @@
 package middleware
 
 import (
+	"sync"
 	"time"
 
+	"github.com/smartauth/smartauth/middleware/internal/jsonobject"
 	"github.com/smartauth/smartauth/middleware/scope"
 )
 
@@ -55,7 +57,32 @@ type LaunchContext struct {
 	// Tenant is tenant.
 	Tenant string
 
-	claims map[string]any
+	claims *rawClaims // nil: none
+}
+
+// rawClaims are the claims a LaunchContext was made from: a map, or the
+// JSON payload of a verified JWT, decoded into a map by the first Claims
+// call (most requests never ask, and decoding every claim of every token
+// would cost more than the rest of the verification but the signature).
+type rawClaims struct {
+	once    sync.Once
+	payload string // a JSON object; "" once decoded, or if m was given
+	m       map[string]any
+}
+
+func (c *rawClaims) get() map[string]any {
+	c.once.Do(func() {
+		if c.payload == "" {
+			return
+		}
+		// The JWT verifier read the payload with jsonobject.Members,
+		// which succeeds exactly when this does.
+		if v, err := jsonobject.Decode(c.payload); err == nil {
+			c.m, _ = v.(map[string]any)
+		}
+		c.payload = ""
+	})
+	return c.m
 }
 
 // FHIRContextItem is one entry of the SMART fhirContext array. SMART 2.0
@@ -77,22 +104,21 @@ type Identifier struct {
 	Value  string `json:"value,omitempty"`
 }
 
-// Claims returns the raw claims of the token (or the fields of the
-// introspection response) the LaunchContext was made from. The map is shared
-// and must not be modified.
+// Claims returns every claim of the token (or member of the introspection
+// response) the LaunchContext was made from, as encoding/json decodes them
+// into a map[string]any: numbers are float64, arrays []any, objects
+// map[string]any. It is nil for a LaunchContext made otherwise. The map is
+// shared and must not be modified.
 func (lc *LaunchContext) Claims() map[string]any {
-	if lc == nil {
+	if lc == nil || lc.claims == nil {
 		return nil
 	}
-	return lc.claims
+	return lc.claims.get()
 }
 
-// Claim returns one raw claim.
+// Claim returns one claim of Claims.
 func (lc *LaunchContext) Claim(name string) (any, bool) {
-	if lc == nil {
-		return nil, false
-	}
-	v, ok := lc.claims[name]
+	v, ok := lc.Claims()[name]
 	return v, ok
 }
 

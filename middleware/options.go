@@ -5,12 +5,12 @@ import (
 	"time"
 )
 
-// Option configures Authenticate. Without options Authenticate accepts
-// tokens only in the Authorization header, caps them at
+// AuthenticateOption configures Authenticate. Without options Authenticate
+// accepts tokens only in the Authorization header, caps them at
 // DefaultMaxTokenSize, requires a token on every request (OPTIONS and HEAD
 // included), does not check revocation, logs nothing and answers refusals
 // with DefaultErrorHandler.
-type Option func(*options)
+type AuthenticateOption func(*options)
 
 type options struct {
 	errorHandler       ErrorHandler
@@ -25,7 +25,7 @@ type options struct {
 	now                func() time.Time
 }
 
-func newOptions(opts []Option) options {
+func newOptions(opts []AuthenticateOption) options {
 	o := options{
 		errorHandler: DefaultErrorHandler,
 		maxTokenSize: DefaultMaxTokenSize,
@@ -42,7 +42,7 @@ func newOptions(opts []Option) options {
 // WithErrorHandler sets the function that writes the response for a refused
 // request. A nil h restores DefaultErrorHandler. WithErrorHandler and
 // WithRealm replace each other: the last one given wins.
-func WithErrorHandler(h ErrorHandler) Option {
+func WithErrorHandler(h ErrorHandler) AuthenticateOption {
 	return func(o *options) {
 		if h == nil {
 			h = DefaultErrorHandler
@@ -56,14 +56,14 @@ func WithErrorHandler(h ErrorHandler) Option {
 // handler to the other middlewares (RequireFHIRScopes'
 // WithFHIRErrorHandler, RequireScopesWith) so that all answer with one
 // realm. Zero value (option not given): DefaultRealm, "smartauth".
-func WithRealm(realm string) Option {
+func WithRealm(realm string) AuthenticateOption {
 	return WithErrorHandler(NewErrorHandler(realm))
 }
 
 // WithMaxTokenSize caps the length of a bearer token in bytes; a longer
 // token is refused with 401 invalid_token before anything decodes it. A
 // value ≤ 0 means DefaultMaxTokenSize (8192).
-func WithMaxTokenSize(n int) Option {
+func WithMaxTokenSize(n int) AuthenticateOption {
 	return func(o *options) {
 		if n <= 0 {
 			n = DefaultMaxTokenSize
@@ -76,7 +76,7 @@ func WithMaxTokenSize(n int) Option {
 // parameter (RFC 6750 §2.3). It is off by default: tokens in URLs end up in
 // logs and browser histories, and the OAuth security BCP (RFC 9700 §4.3.2)
 // says clients must not send access tokens that way.
-func WithQueryToken() Option {
+func WithQueryToken() AuthenticateOption {
 	return func(o *options) { o.queryToken = true }
 }
 
@@ -86,7 +86,7 @@ func WithQueryToken() Option {
 // bytes; a larger body is refused with 400) and hands the next handler a
 // request whose Body replays the same bytes, so r.ParseForm still works
 // there.
-func WithFormToken() Option {
+func WithFormToken() AuthenticateOption {
 	return func(o *options) { o.formToken = true }
 }
 
@@ -96,7 +96,7 @@ func WithFormToken() Option {
 // carries a malformed one, is still verified and refused if bad. Use it for
 // endpoints that are public but may personalise their answer, such as a
 // FHIR server's /metadata.
-func WithOptionalCredentials() Option {
+func WithOptionalCredentials() AuthenticateOption {
 	return func(o *options) { o.optional = true }
 }
 
@@ -105,7 +105,7 @@ func WithOptionalCredentials() Option {
 // header (browsers never send credentials with them). Other OPTIONS
 // requests, and HEAD requests, are authenticated like GET; by default
 // preflights are too.
-func WithPreflightPassthrough() Option {
+func WithPreflightPassthrough() AuthenticateOption {
 	return func(o *options) { o.preflight = true }
 }
 
@@ -119,7 +119,7 @@ func WithPreflightPassthrough() Option {
 // down) refuses the request with 503 (ErrVerifierUnavailable): the check
 // fails closed. Tokens without a GrantID are not checked. A nil lookup
 // disables the check. See GrantLookup.
-func WithRevocationCheck(lookup GrantLookup, interval time.Duration) Option {
+func WithRevocationCheck(lookup GrantLookup, interval time.Duration) AuthenticateOption {
 	return func(o *options) {
 		if interval <= 0 {
 			interval = DefaultRevocationCheckInterval
@@ -131,13 +131,18 @@ func WithRevocationCheck(lookup GrantLookup, interval time.Duration) Option {
 
 // WithLogger logs every refused request at level Debug with its status and
 // Reason, never the token or its claims. Zero value: no logging.
-func WithLogger(l *slog.Logger) Option {
+func WithLogger(l *slog.Logger) AuthenticateOption {
 	return func(o *options) { o.logger = l }
 }
 
-// WithClock sets the clock of the revocation check. A nil now means
-// time.Now, the zero value.
-func WithClock(now func() time.Time) Option {
+// WithRevocationClock sets the clock of the revocation check
+// (WithRevocationCheck): when a grant's looked-up state is stale, and
+// whether a grant has expired. A nil now means time.Now, the zero value.
+//
+// It is the revocation check's clock only. Token lifetimes are checked by
+// the TokenVerifier with its own clock (JWTConfig.Now,
+// IntrospectionConfig.Now): a test that fakes time sets both.
+func WithRevocationClock(now func() time.Time) AuthenticateOption {
 	return func(o *options) {
 		if now == nil {
 			now = time.Now

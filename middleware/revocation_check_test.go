@@ -91,7 +91,7 @@ func TestRevocationCheckMemoryStore(t *testing.T) {
 	}
 	require.NoError(t, store.CreateGrant(ctx, grant, tokenstore.RefreshToken{Hash: hash, ExpiresAt: grant.ExpiresAt}))
 
-	h := Authenticate(stubVerifier, WithRevocationCheck(store, time.Minute), WithClock(clock.Now))(echoHandler)
+	h := Authenticate(stubVerifier, WithRevocationCheck(store, time.Minute), WithRevocationClock(clock.Now))(echoHandler)
 	assert.Equal(t, 200, serveStatus(h, "g-grant-1"))
 	assert.Equal(t, 200, serveStatus(h, "good"), "tokens without a grant are not checked")
 
@@ -117,7 +117,7 @@ func TestRevocationCheckLookups(t *testing.T) {
 	lookup.set(tokenstore.Grant{ID: "noexp"}, nil)
 	lookup.set(tokenstore.Grant{ID: "revoked", Revoked: true, ExpiresAt: clock.Now().Add(time.Hour)}, nil)
 	lookup.set(tokenstore.Grant{ID: "expired", ExpiresAt: clock.Now()}, nil)
-	h := Authenticate(stubVerifier, WithRevocationCheck(lookup, 10*time.Second), WithClock(clock.Now))(echoHandler)
+	h := Authenticate(stubVerifier, WithRevocationCheck(lookup, 10*time.Second), WithRevocationClock(clock.Now))(echoHandler)
 
 	calls := func() int64 { return lookup.calls.Load() }
 
@@ -154,7 +154,7 @@ func TestRevocationCheckStoreFailure(t *testing.T) {
 	clock := newTestClock()
 	lookup := &fakeLookup{}
 	lookup.set(tokenstore.Grant{ID: "live"}, errors.New("redis: connection refused"))
-	h := Authenticate(stubVerifier, WithRevocationCheck(lookup, 0), WithClock(clock.Now))(echoHandler)
+	h := Authenticate(stubVerifier, WithRevocationCheck(lookup, 0), WithRevocationClock(clock.Now))(echoHandler)
 
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, request{headers: bearer("g-live")}.build())

@@ -124,7 +124,7 @@ func (i *Issuer) Verifier() middleware.TokenVerifier {
 
 // Middleware returns middleware.Authenticate configured with Verifier and
 // opts.
-func (i *Issuer) Middleware(opts ...middleware.Option) func(http.Handler) http.Handler {
+func (i *Issuer) Middleware(opts ...middleware.AuthenticateOption) func(http.Handler) http.Handler {
 	return middleware.Authenticate(i.Verifier(), opts...)
 }
 
