@@ -214,6 +214,7 @@ var reasonDescriptions = map[string]string{
 	// RequireFHIRScopes' data-level refusals.
 	"patient_not_in_context":  "The request names a patient other than the patient in context",
 	"unverifiable_search":     "The search uses parameters that cannot be checked against the granted scopes",
+	"unrestricted_search":     "The search must be restricted to the data the granted scopes permit (e.g. by the patient in context)",
 	"unverifiable_request":    "The request cannot be checked against the granted scopes",
 	"unverifiable_constraint": "The granted scope constraints cannot be checked for this resource type",
 	"resource_not_permitted":  "The data involved is not permitted by the granted scopes",

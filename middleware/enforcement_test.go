@@ -137,7 +137,10 @@ func TestRequireFHIRScopesVerifiesResponses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := serveWith(t, tt.scopes, http.MethodGet, tt.target, nil, fixedHandler(tt.status, tt.contentType, tt.body))
+			// The handler is taken to filter its searches: what is tested
+			// here is that the middleware verifies what it serves anyway.
+			rec := serveWith(t, tt.scopes, http.MethodGet, tt.target, nil, fixedHandler(tt.status, tt.contentType, tt.body),
+				middleware.WithSearchesFilteredByHandler())
 			require.Equal(t, tt.wantStatus, rec.Code, rec.Body.String())
 			switch {
 			case tt.wantStatus == tt.status && tt.wantBody == "":
@@ -259,13 +262,13 @@ func TestRequireFHIRScopesSearchParameters(t *testing.T) {
 		{"/Observation?patient%3Dp2=1", 200}, // a parameter named "patient=p2": no patient
 	}
 	for _, tt := range tests {
-		rec := serveWith(t, "patient/*.rs", "GET", tt.target, nil, ok)
+		rec := serveWith(t, "patient/*.rs", "GET", tt.target, nil, ok, middleware.WithSearchesFilteredByHandler())
 		assert.Equal(t, tt.want, rec.Code, tt.target)
 	}
 
 	// POST _search: the form body counts as parameters.
 	for body, want := range map[string]int{"patient=p1": 200, "patient=p2": 403, "subject=Patient%2Fp2": 403, "code=1": 200} {
-		h := withLaunchContext(lcWith("p1", "patient/*.rs"))(middleware.RequireFHIRScopes()(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := withLaunchContext(lcWith("p1", "patient/*.rs"))(middleware.RequireFHIRScopes(middleware.WithSearchesFilteredByHandler())(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			b, _ := io.ReadAll(r.Body)
 			assert.Equal(t, body, string(b), "the handler reads the whole body")
 			ok.ServeHTTP(w, r)
@@ -279,7 +282,7 @@ func TestRequireFHIRScopesSearchParameters(t *testing.T) {
 
 	// With user/ constrained scopes the patient parameters are the
 	// response's business; chains are still refused.
-	rec := serveWith(t, "user/Observation.rs?category=laboratory", "GET", "/Observation?patient=p2", nil, fixedHandler(200, "application/fhir+json", searchset(obsP2Lab)))
+	rec := serveWith(t, "user/Observation.rs?category=laboratory", "GET", "/Observation?patient=p2&category=laboratory", nil, fixedHandler(200, "application/fhir+json", searchset(obsP2Lab)))
 	assert.Equal(t, 200, rec.Code)
 	rec = serveWith(t, "user/Observation.rs?category=laboratory", "GET", "/Observation?patient.name=x", nil, ok)
 	assert.Equal(t, 403, rec.Code)
@@ -473,5 +476,46 @@ func TestRequireFHIRScopesAuditsWithheldResponses(t *testing.T) {
 	assert.Contains(t, line, `msg="smartauth: response withheld" reason=resource_not_permitted interaction=read resource_type=Observation client_id=app-1`)
 	for _, leak := range []string{"p2", "o4", "p1", "secret", "vital"} {
 		assert.NotContains(t, line, leak)
+	}
+}
+
+// TestRequireFHIRScopesSearchesRestrictThemselves: by default a restricted
+// search must ask only for data one alternative permits, so that a server
+// that does not filter cannot be used as an oracle (a search withheld or
+// not depending on other patients' data, or a total counting it).
+func TestRequireFHIRScopesSearchesRestrictThemselves(t *testing.T) {
+	ok := fixedHandler(200, "application/fhir+json", searchset())
+	tests := []struct {
+		scopes, target string
+		want           int
+	}{
+		{"patient/*.rs", "/Observation?patient=p1", 200},
+		{"patient/*.rs", "/Observation?subject=Patient/p1&code=1", 200},
+		{"patient/*.rs", "/Patient/p1/Observation?code=1", 200},
+		{"patient/*.rs", "/Patient?_id=p1", 200},
+		{"patient/*.rs", "/Medication?code=1", 200},
+		{"patient/*.rs", "/Observation?code=1", 403},
+		{"patient/*.rs", "/Observation?_summary=count", 403},
+		{"patient/*.rs", "/Patient?family=Two", 403},
+		{"patient/*.rs", "/Observation?subject=Group/g1", 403},
+		{"patient/*.rs", "/Observation/_history", 403},
+		{"patient/*.rs", "/?_type=Observation&patient=p1", 200},
+		{"patient/*.rs", "/?_type=Observation", 403},
+		{labScope, "/Observation?patient=p1&category=laboratory", 200},
+		{labScope, "/Observation?patient=p1", 403},
+		{labScope, "/Observation?category=laboratory", 403},
+		{mixedScopes, "/Observation?category=laboratory", 200},
+		{mixedScopes, "/Observation?patient=p1", 200},
+		{mixedScopes, "/Observation?code=1", 403},
+		{"user/Observation.rs", "/Observation?code=1", 200},
+	}
+	for _, tt := range tests {
+		rec := serveWith(t, tt.scopes, "GET", tt.target, nil, ok)
+		assert.Equal(t, tt.want, rec.Code, "%s %s", tt.scopes, tt.target)
+		if tt.want == 403 {
+			assert.Contains(t, rec.Body.String(), "The search must be restricted")
+		}
+		rec = serveWith(t, tt.scopes, "GET", tt.target, nil, ok, middleware.WithSearchesFilteredByHandler())
+		assert.Equal(t, 200, rec.Code, "opt-out: %s %s", tt.scopes, tt.target)
 	}
 }

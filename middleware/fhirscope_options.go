@@ -20,8 +20,10 @@ type fhirScopeOptions struct {
 	errorHandler  ErrorHandler
 	loader        ResourceLoader
 	byHandler     bool
-	maxBody       int64
-	logger        *slog.Logger
+	// searchesByHandler: the handler restricts its searches itself.
+	searchesByHandler bool
+	maxBody           int64
+	logger            *slog.Logger
 }
 
 func newFHIRScopeOptions(opts []FHIRScopeOption) fhirScopeOptions {
@@ -107,6 +109,26 @@ func WithResourceLoader(l ResourceLoader) FHIRScopeOption {
 // middleware enforces everything itself.
 func WithEnforcementByHandler() FHIRScopeOption {
 	return func(o *fhirScopeOptions) { o.byHandler = true }
+}
+
+// WithSearchesFilteredByHandler tells RequireFHIRScopes that the next
+// handler restricts every search to what the token permits — to
+// AccessFrom(ctx).Alternatives, or by keeping only the resources
+// Access.Permits and counting totals over those — so that a restricted
+// search need not restrict itself. Responses are still verified.
+//
+// Zero value (option not given): a restricted search or history must ask,
+// by its own path and parameters, only for data one Alternative permits —
+// the patient's compartment path (Patient/[id]/Observation), a patient
+// reference parameter naming only the patient in context
+// (Observation?patient=[id], Patient?_id=[id]; types outside the Patient
+// compartment need none), and each constraint as a parameter with only the
+// constraint's value — or it is refused with 403. Against a server that
+// does not filter by itself (a gateway's upstream) anything else would be
+// an oracle: a search withheld or served depending on whether someone
+// else's data matches, a Bundle total counting it.
+func WithSearchesFilteredByHandler() FHIRScopeOption {
+	return func(o *fhirScopeOptions) { o.searchesByHandler = true }
 }
 
 // WithMaxBodySize caps the request bodies RequireFHIRScopes reads (a POST

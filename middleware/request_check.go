@@ -42,6 +42,9 @@ func (h *fhirScopeHandler) checkRequest(r *http.Request, lc *LaunchContext, fr F
 	if isSearchLike(fr.Interaction) && d.contradictsAll(params) {
 		return r, insufficientScope("", ErrInsufficientScope)
 	}
+	if isSearchLike(fr.Interaction) && d.enforced && !h.opts.searchesByHandler && !d.restrictedBySearch(fr, params) {
+		return r, refusal("unrestricted_search")
+	}
 	return r, nil
 }
 

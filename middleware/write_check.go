@@ -65,17 +65,22 @@ func (h *fhirScopeHandler) checkWrite(r *http.Request, fr FHIRRequest, d *access
 }
 
 // loadPermitted loads the resource an update, patch or delete changes and
-// checks that it is permitted. It returns nil (and no error) if the
-// resource does not exist: an update then creates it (its body was
-// checked), a patch or delete finds nothing to change.
+// checks that it is permitted. It returns nil (and no error) for an
+// update of a resource that does not exist (it creates it; its body was
+// checked); a patch or delete of one is refused.
 func (h *fhirScopeHandler) loadPermitted(r *http.Request, fr FHIRRequest, d *accessDecision) (map[string]any, *AuthError) {
 	if h.opts.loader == nil {
 		return nil, refusal("loader_required")
 	}
 	b, err := h.opts.loader.LoadResource(r.Context(), fr.ResourceType, fr.ID)
 	switch {
+	case errors.Is(err, ErrResourceNotFound) && fr.Interaction == scope.InteractionUpdate:
+		return nil, nil // an update that creates: its body was checked
 	case errors.Is(err, ErrResourceNotFound):
-		return nil, nil
+		// Nothing the loader knows to patch or delete: refused rather than
+		// forwarded, in case the server finds something the loader did
+		// not (ids compared without regard to case, say).
+		return nil, refusal("resource_not_permitted")
 	case err != nil:
 		h.opts.logger.ErrorContext(r.Context(), "smartauth: resource loader failed", "error", err)
 		return nil, &AuthError{Status: http.StatusServiceUnavailable, Reason: "loader_unavailable", Err: ErrVerifierUnavailable}

@@ -85,8 +85,8 @@ type RotateRequest struct {
 	// its generation (presented generation + 1), its GrantID, its IssuedAt
 	// (Now) and its ExpiresAt: min(Now + Grant.IdleTimeout,
 	// Grant.ExpiresAt), or Grant.ExpiresAt when IdleTimeout is zero. If a
-	// token with hash Next already exists, Rotate returns ErrConflict and
-	// changes nothing (rule 7 below).
+	// token of the family with hash Next already exists, Rotate returns
+	// ErrConflict and changes nothing (rule 7 below).
 	Next Hash
 	// ClientID is the authenticated client.
 	ClientID string
@@ -135,8 +135,10 @@ type RotateResult struct {
 //     Anything else                                     -> the grant is revoked, ErrReused
 //  6. token unused: marked used (UsedAt = Now), Next created as its
 //     successor                                         -> success
-//  7. before creating Next (rules 5 and 6): a token with hash Next
-//     already exists                                    -> ErrConflict, no change
+//  7. before creating Next (rules 5 and 6): a token of the family with
+//     hash Next already exists                          -> ErrConflict, no change
+//     (Next names the family, so a clash with another family's token
+//     would take a SHA-256 collision; stores need not look for one)
 //
 // Presentations are decided in the order the store receives them: the
 // first presentation of an unused token to reach the store is the only one

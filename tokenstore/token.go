@@ -63,7 +63,7 @@ var tokenRandomLen = base64.RawURLEncoding.EncodedLen(TokenBytes)
 // NewRefreshToken returns a new refresh-token value that names grantID,
 // and its TokenRef. The value is TokenBytes random bytes, base64url without
 // padding, then "." and grantID base64url-encoded: 43 + 1 + ⌈4n/3⌉
-// URL-safe characters for a grant ID of n bytes (66 for a NewID). The
+// URL-safe characters for a grant ID of n bytes (74 for a NewID). The
 // grant ID in a token is not secret (grant IDs are random, not secret
 // identifiers); the token's secrecy rests on its 256 random bits.
 func NewRefreshToken(grantID string) (string, TokenRef) {

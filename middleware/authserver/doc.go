@@ -17,8 +17,10 @@
 // answer, or a 5xx), which supersedes the earlier successor so that the
 // family never forks. Every refused refresh token, whatever the reason
 // (unknown, expired, revoked, reused, another client's), gets the same
-// invalid_grant answer. A scope parameter narrows the new access token to a
-// literal subset of the original scope without changing the grant.
+// invalid_grant answer. A scope parameter narrows the new access token to
+// scopes the original grant covers by meaning (scope.Set.Covers:
+// patient/*.rs covers patient/Observation.rs?category=laboratory, never the
+// reverse) without changing the grant.
 //
 // Every store call runs under a deadline (StoreTimeout, 5 s by default); a
 // store that fails or does not answer in time is answered 503

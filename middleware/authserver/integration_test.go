@@ -73,7 +73,7 @@ func TestRevokedFamilyAccessTokensRefused(t *testing.T) {
 		RequireType: "at+jwt", Now: e.clock.Now,
 	})
 	require.NoError(t, err)
-	auth := middleware.Authenticate(v, middleware.WithRevocationCheck(e.store, 0), middleware.WithClock(e.clock.Now))
+	auth := middleware.Authenticate(v, middleware.WithRevocationCheck(e.store, 0), middleware.WithRevocationClock(e.clock.Now))
 
 	rt0 := e.grant(clientA, testScope)
 	r1 := e.refreshOK(rt0)

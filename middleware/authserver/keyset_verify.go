@@ -80,14 +80,22 @@ func (v *keySetVerifier) current() (*stateVerifier, error) {
 		return sv, nil
 	}
 	keys := make(map[string]crypto.PublicKey, 1+len(st.retired))
+	secrets := make(map[string][]byte)
+	add := func(p *preparedKey) {
+		if p.public != nil {
+			keys[p.id] = p.public
+		} else if b, ok := p.key.([]byte); ok {
+			secrets[p.id] = b
+		}
+	}
 	algs := []string{st.active.alg}
-	keys[st.active.id] = verificationKey(st.active)
+	add(st.active)
 	var validUntil time.Time
 	for _, r := range st.retired {
 		if !now.Before(r.until) {
 			continue
 		}
-		keys[r.key.id] = verificationKey(r.key)
+		add(r.key)
 		if !slices.Contains(algs, r.key.alg) {
 			algs = append(algs, r.key.alg)
 		}
@@ -97,6 +105,7 @@ func (v *keySetVerifier) current() (*stateVerifier, error) {
 	}
 	cfg := v.cfg
 	cfg.StaticKeys = keys
+	cfg.HMACSecrets = secrets
 	cfg.Algorithms = algs
 	// Without JWKSURLs the verifier starts no goroutine: ctx is not kept.
 	verifier, err := middleware.NewJWTVerifier(context.Background(), cfg)
@@ -106,13 +115,4 @@ func (v *keySetVerifier) current() (*stateVerifier, error) {
 	sv := &stateVerifier{state: st, validUntil: validUntil, verifier: verifier}
 	v.cur.Store(sv)
 	return sv, nil
-}
-
-// verificationKey is the key a token signed with p is verified with: the
-// public key, or the secret of an HMAC key.
-func verificationKey(p *preparedKey) crypto.PublicKey {
-	if p.public != nil {
-		return p.public
-	}
-	return p.key
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/smartauth/smartauth/middleware/scope"
 	"github.com/smartauth/smartauth/tokenstore"
 )
 
@@ -25,8 +26,8 @@ const invalidGrantDescription = "the refresh token is invalid, expired or revoke
 // (TokenConfig.RetryWindow), which supersedes the successor issued before.
 //
 // The optional scope parameter narrows the access token: every requested
-// scope token must appear literally in the grant's original scope, else
-// invalid_scope (and the refresh token is not consumed). The new refresh
+// scope token must be covered by the grant's original scope (narrowScope),
+// else invalid_scope (and the refresh token is not consumed). The new refresh
 // token keeps the original scope.
 type refreshGrant struct{ h *TokenHandler }
 
@@ -157,16 +158,20 @@ func (h *TokenHandler) scopeRefused(ctx context.Context, clientID, grantID strin
 }
 
 // narrowScope returns the requested scope, normalised (single spaces, no
-// duplicates, in request order), and whether every one of its tokens is a
-// token of granted. Scope tokens are compared literally (RFC 6749 §6: the
-// requested scope "MUST NOT include any scope not originally granted"); no
-// SMART scope implication (patient/*.rs covering patient/Observation.rs) is
-// applied. An empty request is not a subset.
+// duplicates, in request order), and whether every one of its tokens is
+// covered by the granted scope by meaning (scope.Set.Covers): RFC 6749 §6
+// forbids only scopes "not originally granted", so patient/*.rs covers
+// patient/Observation.rs, patient/*.read covers patient/Observation.rs, and
+// patient/Observation.rs covers patient/Observation.rs?category=laboratory
+// — never the reverse. Non-clinical scopes (openid, launch/patient,
+// offline_access, ...) must appear literally. An empty request is not a
+// subset.
 func narrowScope(requested, granted string) (string, bool) {
+	set := scope.Parse(granted)
 	var b strings.Builder
 	n := 0
 	for tok := range strings.FieldsSeq(requested) {
-		if !hasScope(granted, tok) {
+		if !set.Covers(tok) {
 			return "", false
 		}
 		if hasScope(b.String(), tok) {

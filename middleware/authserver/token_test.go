@@ -375,7 +375,7 @@ func TestRefreshScope(t *testing.T) {
 		for _, scope := range []string{
 			"openid patient/*.rs",             // one scope not granted
 			"patient/Observation.rs user/*.*", // a broader one
-			"patient/Observation.r",           // SMART-implied, but not literally granted
+			"patient/Patient.rs",              // search on Patient was not granted
 			"   ",                             // no scope token at all
 		} {
 			e := newEnv(t, nil)
@@ -412,6 +412,63 @@ func TestRefreshScope(t *testing.T) {
 		rt := e.grant(clientA, granted)
 		assert.Equal(t, granted, e.refreshOK(rt, "scope", granted).Scope)
 	})
+}
+
+// TestRefreshScopeNarrowingByMeaning: a requested scope is granted if the
+// original grant covers it by meaning (RFC 6749 §6 forbids only scopes
+// "not originally granted"; SMART App Launch 2.2, scopes-and-launch-context:
+// v1 read = rs, write = cud; wildcards; constraints narrow). Anything else
+// is invalid_scope and the refresh token is not consumed.
+func TestRefreshScopeNarrowingByMeaning(t *testing.T) {
+	tests := []struct {
+		granted, requested string
+		ok                 bool
+	}{
+		{"launch/patient patient/*.rs", "patient/Observation.rs", true},
+		{"launch/patient patient/*.rs", "launch/patient patient/Observation.r patient/Condition.s", true},
+		{"launch/patient patient/*.rs", "patient/*.r", true},
+		{"launch/patient patient/*.rs", "patient/Observation.rs?category=laboratory", true},
+		{"launch/patient patient/*.read", "patient/Observation.rs", true},
+		{"launch/patient patient/*.read", "patient/Observation.read", true},
+		{"launch/patient patient/Observation.rs", "patient/Observation.read", true},
+		{"user/*.*", "user/Patient.cruds user/Observation.write", true},
+		{"user/*.write", "user/Encounter.cud", true},
+		{"patient/Observation.rs?category=laboratory", "patient/Observation.r?category=laboratory", true},
+		{"patient/Observation.rs?category=laboratory", "patient/Observation.rs?category=laboratory&code=2339-0", true},
+		{"openid fhirUser patient/*.rs", "openid fhirUser", true},
+		// Widening attempts.
+		{"launch/patient patient/Observation.rs", "patient/*.rs", false},
+		{"launch/patient patient/*.rs", "user/Observation.rs", false},
+		{"launch/patient patient/*.rs", "system/*.rs", false},
+		{"launch/patient patient/*.rs", "patient/Observation.cruds", false},
+		{"launch/patient patient/*.read", "patient/Observation.c", false},
+		{"user/*.write", "user/Patient.r", false},
+		{"patient/Observation.rs?category=laboratory", "patient/Observation.rs", false},
+		{"patient/Observation.rs?category=laboratory", "patient/Observation.rs?category=vital-signs", false},
+		{"patient/Observation.rs?category=laboratory", "patient/*.rs?category=laboratory", false},
+		{"launch/patient patient/*.rs", "launch/encounter", false},
+		{"patient/*.rs", "offline_access", false},
+		{"patient/*.rs", "patient/Observation.sr", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.granted+" -> "+tt.requested, func(t *testing.T) {
+			e := newEnv(t, nil)
+			rt := e.grant(clientA, tt.granted)
+			rec := e.refresh(rt, "scope", tt.requested)
+			if !tt.ok {
+				require.Equal(t, 400, rec.Code, rec.Body.String())
+				assert.Equal(t, bodyInvalidScope, rec.Body.String())
+				assert.Equal(t, tt.granted, e.refreshOK(rt).Scope, "not consumed")
+				return
+			}
+			require.Equal(t, 200, rec.Code, rec.Body.String())
+			var resp authserver.TokenResponse
+			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &resp))
+			assert.Equal(t, strings.Join(strings.Fields(tt.requested), " "), resp.Scope)
+			assert.Equal(t, resp.Scope, jwtPart(t, resp.AccessToken, 1)["scope"])
+			assert.Equal(t, tt.granted, e.refreshOK(resp.RefreshToken).Scope, "the grant keeps its scope")
+		})
+	}
 }
 
 // TestRefreshRetry: within the retry window, the same client presenting an

@@ -160,7 +160,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	}
 	authn := middleware.Authenticate(verifier,
 		middleware.WithRevocationCheck(store, revocationCheckInterval),
-		middleware.WithClock(now),
+		middleware.WithRevocationClock(now),
 	)
 	authnOptional := middleware.Authenticate(verifier, middleware.WithOptionalCredentials())
 
@@ -174,6 +174,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	protected := authn(middleware.RequireFHIRScopes(
 		middleware.WithBasePath(fhirPath),
 		middleware.WithBaseURL(s.FHIRBaseURL),
+		middleware.WithSearchesFilteredByHandler(), // fhirHandler.search keeps what Access permits
 		middleware.WithAuditLogger(logger),
 	)(fhirMux))
 

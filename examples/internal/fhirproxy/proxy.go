@@ -27,7 +27,7 @@ type Config struct {
 	// Verifier verifies the access tokens. Required.
 	Verifier middleware.TokenVerifier
 	// AuthOptions are more options of middleware.Authenticate.
-	AuthOptions []middleware.Option
+	AuthOptions []middleware.AuthenticateOption
 	// ScopeOptions are more options of middleware.RequireFHIRScopes, after
 	// the gateway's own (WithBasePath, WithBaseURL, WithResourceLoader,
 	// WithAuditLogger).
@@ -110,7 +110,7 @@ func New(cfg Config) (http.Handler, error) {
 	}, cfg.ScopeOptions...)
 	fhir := middleware.RequireFHIRScopes(scopeOpts...)(proxy)
 	protected := middleware.Authenticate(cfg.Verifier, cfg.AuthOptions...)(fhir)
-	open := middleware.Authenticate(cfg.Verifier, append(append([]middleware.Option(nil), cfg.AuthOptions...), middleware.WithOptionalCredentials())...)(fhir)
+	open := middleware.Authenticate(cfg.Verifier, append(append([]middleware.AuthenticateOption(nil), cfg.AuthOptions...), middleware.WithOptionalCredentials())...)(fhir)
 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
