@@ -21,3 +21,4 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzInPatientCompartment$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
 	go test -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
 	go test -run '^$$' -fuzz '^FuzzReplacer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./examples/internal/fhirproxy/
+	go test -run '^$$' -fuzz '^FuzzVerifyResponse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/

@@ -64,7 +64,11 @@ func BenchmarkVerifySearchset1000(b *testing.B) {
 				_, _ = w.Write(body)
 			})
 			h := middleware.RequireFHIRScopes()(next)
-			r := httptest.NewRequest("GET", "/Observation?patient=p1", nil)
+			target := "/Observation?patient=p1"
+			if _, c, ok := strings.Cut(scopes, "?"); ok {
+				target += "&" + strings.ReplaceAll(c, "|", "%7C") // the search restricts itself
+			}
+			r := httptest.NewRequest("GET", target, nil)
 			r = r.WithContext(middleware.NewContext(r.Context(), lcWith("p1", scopes)))
 			w := &discardWriter{h: http.Header{}}
 			h.ServeHTTP(w, r)
