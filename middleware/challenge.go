@@ -9,11 +9,11 @@ import (
 )
 
 // DefaultRealm is the realm of the WWW-Authenticate challenges written by
-// DefaultErrorHandler. For another realm, build one handler with
-// NewErrorHandler and give it to every middleware (WithErrorHandler,
-// WithFHIRErrorHandler, RequireScopesWith); WithRealm is the shorthand for
-// Authenticate. The realm is configuration, not request data: nothing is
-// stored in the request context for it.
+// DefaultErrorHandler. For another realm, give the same ErrorOption
+// (WithRealm, or WithErrorHandler(NewErrorHandler(realm))) to every
+// middleware: Authenticate, RequireFHIRScopes and RequireScopes all take
+// it. The realm is configuration, not request data: nothing is stored in
+// the request context for it.
 const DefaultRealm = "smartauth"
 
 // The RFC 6750 §3.1 error codes used in AuthError.Code.

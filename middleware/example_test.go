@@ -131,7 +131,7 @@ func ExampleNewIntrospectionVerifier() {
 	}))
 	defer as.Close()
 
-	v, err := middleware.NewIntrospectionVerifier(middleware.IntrospectionConfig{
+	v, err := middleware.NewIntrospectionVerifier(middleware.IntrospectionVerifierConfig{
 		Endpoint:     as.URL,
 		ClientID:     "fhir-server",
 		ClientSecret: "secret",

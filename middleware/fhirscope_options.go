@@ -11,7 +11,14 @@ import (
 const DefaultMaxBodySize = 16 << 20
 
 // FHIRScopeOption configures RequireFHIRScopes.
-type FHIRScopeOption func(*fhirScopeOptions)
+type FHIRScopeOption interface {
+	applyFHIRScope(*fhirScopeOptions)
+}
+
+// fhirScopeOptionFunc adapts a function to FHIRScopeOption.
+type fhirScopeOptionFunc func(*fhirScopeOptions)
+
+func (f fhirScopeOptionFunc) applyFHIRScope(o *fhirScopeOptions) { f(o) }
 
 type fhirScopeOptions struct {
 	basePath      string
@@ -34,7 +41,7 @@ func newFHIRScopeOptions(opts []FHIRScopeOption) fhirScopeOptions {
 	}
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&o)
+			opt.applyFHIRScope(&o)
 		}
 	}
 	if o.logger == nil {
@@ -49,7 +56,7 @@ func newFHIRScopeOptions(opts []FHIRScopeOption) fhirScopeOptions {
 // sees (use that when the mux strips the prefix, e.g. with
 // http.StripPrefix).
 func WithBasePath(p string) FHIRScopeOption {
-	return func(o *fhirScopeOptions) { o.basePath = p }
+	return fhirScopeOptionFunc(func(o *fhirScopeOptions) { o.basePath = p })
 }
 
 // WithBaseURL sets the public FHIR base URL of the server, e.g.
@@ -61,30 +68,18 @@ func WithBasePath(p string) FHIRScopeOption {
 // so a search or resource that names a patient only by an absolute
 // reference is refused under patient/ scopes.
 func WithBaseURL(u string) FHIRScopeOption {
-	return func(o *fhirScopeOptions) { o.baseURL = strings.TrimRight(u, "/") }
+	return fhirScopeOptionFunc(func(o *fhirScopeOptions) { o.baseURL = strings.TrimRight(u, "/") })
 }
 
 // WithOperationRule replaces DefaultOperationRule. A nil rule restores the
 // default.
 func WithOperationRule(rule OperationRule) FHIRScopeOption {
-	return func(o *fhirScopeOptions) {
+	return fhirScopeOptionFunc(func(o *fhirScopeOptions) {
 		if rule == nil {
 			rule = DefaultOperationRule
 		}
 		o.operationRule = rule
-	}
-}
-
-// WithFHIRErrorHandler sets the function that writes the response for a
-// refused request. Zero value (or nil): DefaultErrorHandler. Use the same
-// handler as Authenticate's so that both answer with one realm.
-func WithFHIRErrorHandler(h ErrorHandler) FHIRScopeOption {
-	return func(o *fhirScopeOptions) {
-		if h == nil {
-			h = DefaultErrorHandler
-		}
-		o.errorHandler = h
-	}
+	})
 }
 
 // WithResourceLoader gives RequireFHIRScopes a way to read the current
@@ -96,7 +91,7 @@ func WithFHIRErrorHandler(h ErrorHandler) FHIRScopeOption {
 // an unconstrained patient/ scope, or the patient in context's own Patient
 // resource).
 func WithResourceLoader(l ResourceLoader) FHIRScopeOption {
-	return func(o *fhirScopeOptions) { o.loader = l }
+	return fhirScopeOptionFunc(func(o *fhirScopeOptions) { o.loader = l })
 }
 
 // WithEnforcementByHandler is the opt-out: the next handler enforces the
@@ -108,7 +103,7 @@ func WithResourceLoader(l ResourceLoader) FHIRScopeOption {
 // to AccessFrom(ctx).Alternatives. Zero value (option not given): the
 // middleware enforces everything itself.
 func WithEnforcementByHandler() FHIRScopeOption {
-	return func(o *fhirScopeOptions) { o.byHandler = true }
+	return fhirScopeOptionFunc(func(o *fhirScopeOptions) { o.byHandler = true })
 }
 
 // WithSearchesFilteredByHandler tells RequireFHIRScopes that the next
@@ -128,7 +123,7 @@ func WithEnforcementByHandler() FHIRScopeOption {
 // an oracle: a search withheld or served depending on whether someone
 // else's data matches, a Bundle total counting it.
 func WithSearchesFilteredByHandler() FHIRScopeOption {
-	return func(o *fhirScopeOptions) { o.searchesByHandler = true }
+	return fhirScopeOptionFunc(func(o *fhirScopeOptions) { o.searchesByHandler = true })
 }
 
 // WithMaxBodySize caps the request bodies RequireFHIRScopes reads (a POST
@@ -137,12 +132,12 @@ func WithSearchesFilteredByHandler() FHIRScopeOption {
 // 413; a larger response is not served (500). Zero or negative:
 // DefaultMaxBodySize.
 func WithMaxBodySize(n int64) FHIRScopeOption {
-	return func(o *fhirScopeOptions) {
+	return fhirScopeOptionFunc(func(o *fhirScopeOptions) {
 		if n <= 0 {
 			n = DefaultMaxBodySize
 		}
 		o.maxBody = n
-	}
+	})
 }
 
 // WithAuditLogger sets the logger of RequireFHIRScopes' audit events: a
@@ -152,5 +147,5 @@ func WithMaxBodySize(n int64) FHIRScopeOption {
 // interaction, the resource type and the client ID — never a resource, an
 // id or a token. Zero value (or nil): slog.Default().
 func WithAuditLogger(l *slog.Logger) FHIRScopeOption {
-	return func(o *fhirScopeOptions) { o.logger = l }
+	return fhirScopeOptionFunc(func(o *fhirScopeOptions) { o.logger = l })
 }

@@ -18,21 +18,21 @@ import (
 	"github.com/smartauth/smartauth/middleware/internal/tokencache"
 )
 
-// Defaults of IntrospectionConfig.
+// Defaults of IntrospectionVerifierConfig.
 const (
 	// DefaultIntrospectionMaxTTL is how long an active introspection
-	// result is reused at most when IntrospectionConfig.MaxTTL is zero.
+	// result is reused at most when IntrospectionVerifierConfig.MaxTTL is zero.
 	DefaultIntrospectionMaxTTL = 5 * time.Minute
 	// DefaultIntrospectionMaxResponseSize caps the introspection response
-	// body when IntrospectionConfig.MaxResponseSize is zero: 64 KiB.
+	// body when IntrospectionVerifierConfig.MaxResponseSize is zero: 64 KiB.
 	DefaultIntrospectionMaxResponseSize = 64 << 10
 
 	defaultIntrospectionTimeout = 10 * time.Second
 )
 
-// IntrospectionConfig configures NewIntrospectionVerifier. Endpoint is
+// IntrospectionVerifierConfig configures NewIntrospectionVerifier. Endpoint is
 // required; every other field has a documented zero value.
-type IntrospectionConfig struct {
+type IntrospectionVerifierConfig struct {
 	// Endpoint is the authorization server's RFC 7662 introspection
 	// endpoint. It must be an https URL; http is accepted only for
 	// loopback hosts (tests, sidecars).
@@ -141,7 +141,7 @@ var (
 // malformed Endpoint, a plain http Endpoint on a non-loopback host, more
 // than one client authentication method, a ClientSecret without ClientID
 // (or the reverse), or a negative duration or size.
-func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, error) {
+func NewIntrospectionVerifier(cfg IntrospectionVerifierConfig) (*IntrospectionVerifier, error) {
 	u, err := url.Parse(cfg.Endpoint)
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return nil, errors.New("smartauth: introspection verifier: Endpoint is not an absolute URL")
@@ -203,7 +203,7 @@ func NewIntrospectionVerifier(cfg IntrospectionConfig) (*IntrospectionVerifier, 
 
 // introspectionAuthorizer returns the function that adds the client's
 // credentials to an introspection request, or nil for none.
-func introspectionAuthorizer(cfg IntrospectionConfig) (func(*http.Request) error, error) {
+func introspectionAuthorizer(cfg IntrospectionVerifierConfig) (func(*http.Request) error, error) {
 	basic := cfg.ClientID != "" || cfg.ClientSecret != ""
 	n := 0
 	for _, set := range []bool{basic, cfg.BearerToken != "", cfg.Authorize != nil} {

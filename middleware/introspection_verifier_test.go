@@ -112,9 +112,9 @@ func activeResponse(t *testing.T, exp time.Time, extra map[string]any) string {
 	return string(b)
 }
 
-func newTestIntrospectionVerifier(t *testing.T, s *introspectionServer, clock *testClock, mod func(*IntrospectionConfig)) *IntrospectionVerifier {
+func newTestIntrospectionVerifier(t *testing.T, s *introspectionServer, clock *testClock, mod func(*IntrospectionVerifierConfig)) *IntrospectionVerifier {
 	t.Helper()
-	cfg := IntrospectionConfig{
+	cfg := IntrospectionVerifierConfig{
 		Endpoint:     s.URL + "/introspect",
 		ClientID:     "resource server",
 		ClientSecret: "s3cr:t+%",
@@ -213,7 +213,7 @@ func TestIntrospectionVerifierCacheDisabled(t *testing.T) {
 	s := newIntrospectionServer(t)
 	clock := newTestClock()
 	s.set("tok", activeResponse(t, clock.Now().Add(time.Hour), nil))
-	v := newTestIntrospectionVerifier(t, s, clock, func(c *IntrospectionConfig) { c.CacheSize = -1 })
+	v := newTestIntrospectionVerifier(t, s, clock, func(c *IntrospectionVerifierConfig) { c.CacheSize = -1 })
 	for range 3 {
 		_, err := v.VerifyToken(context.Background(), "tok")
 		require.NoError(t, err)
@@ -281,7 +281,7 @@ func TestIntrospectionVerifierResponses(t *testing.T) {
 				_, _ = fmt.Fprint(w, tt.response)
 			}))
 			t.Cleanup(srv.Close)
-			v, err := NewIntrospectionVerifier(IntrospectionConfig{
+			v, err := NewIntrospectionVerifier(IntrospectionVerifierConfig{
 				Endpoint: srv.URL, HTTPClient: srv.Client(), Now: clock.Now,
 				Issuers: []string{"https://auth.example.org"}, Audience: "https://fhir.example.org/r4",
 			})
@@ -311,7 +311,7 @@ func TestIntrospectionVerifierOversizedResponse(t *testing.T) {
 		max     int64
 		wantErr error
 	}{{int64(len(big)) - 1, ErrVerifierUnavailable}, {int64(len(big)), nil}} {
-		v, err := NewIntrospectionVerifier(IntrospectionConfig{Endpoint: srv.URL, HTTPClient: srv.Client(), Now: clock.Now, MaxResponseSize: tt.max})
+		v, err := NewIntrospectionVerifier(IntrospectionVerifierConfig{Endpoint: srv.URL, HTTPClient: srv.Client(), Now: clock.Now, MaxResponseSize: tt.max})
 		require.NoError(t, err)
 		_, err = v.VerifyToken(context.Background(), "tok")
 		if tt.wantErr != nil {
@@ -329,24 +329,24 @@ func TestIntrospectionVerifierAuthentication(t *testing.T) {
 	s.set("tok", activeResponse(t, clock.Now().Add(time.Hour), nil))
 	tests := []struct {
 		name string
-		mod  func(*IntrospectionConfig)
+		mod  func(*IntrospectionVerifierConfig)
 		want string
 		hint string
 	}{
-		{"bearer", func(c *IntrospectionConfig) {
+		{"bearer", func(c *IntrospectionVerifierConfig) {
 			c.ClientID, c.ClientSecret, c.BearerToken = "", "", "rs-token"
 		}, "Bearer rs-token", "access_token"},
-		{"custom", func(c *IntrospectionConfig) {
+		{"custom", func(c *IntrospectionVerifierConfig) {
 			c.ClientID, c.ClientSecret = "", ""
 			c.Authorize = func(r *http.Request) error { r.Header.Set("Authorization", "Custom x"); return nil }
 		}, "Custom x", "access_token"},
-		{"none, no hint", func(c *IntrospectionConfig) {
+		{"none, no hint", func(c *IntrospectionVerifierConfig) {
 			c.ClientID, c.ClientSecret, c.TokenTypeHint = "", "", "-"
 		}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := newTestIntrospectionVerifier(t, s, clock, func(c *IntrospectionConfig) {
+			v := newTestIntrospectionVerifier(t, s, clock, func(c *IntrospectionVerifierConfig) {
 				c.CacheSize = -1
 				tt.mod(c)
 			})
@@ -363,7 +363,7 @@ func TestIntrospectionVerifierAuthentication(t *testing.T) {
 	}
 
 	// A failing authorizer is a failure of the verifier, not of the token.
-	v := newTestIntrospectionVerifier(t, s, clock, func(c *IntrospectionConfig) {
+	v := newTestIntrospectionVerifier(t, s, clock, func(c *IntrospectionVerifierConfig) {
 		c.ClientID, c.ClientSecret = "", ""
 		c.Authorize = func(*http.Request) error { return errors.New("no assertion key") }
 	})
@@ -374,7 +374,7 @@ func TestIntrospectionVerifierAuthentication(t *testing.T) {
 func TestIntrospectionVerifierTokenChecks(t *testing.T) {
 	t.Parallel()
 	s := newIntrospectionServer(t)
-	v := newTestIntrospectionVerifier(t, s, newTestClock(), func(c *IntrospectionConfig) { c.MaxTokenSize = 8 })
+	v := newTestIntrospectionVerifier(t, s, newTestClock(), func(c *IntrospectionVerifierConfig) { c.MaxTokenSize = 8 })
 	_, err := v.VerifyToken(context.Background(), "123456789")
 	require.ErrorIs(t, err, ErrTokenTooLarge)
 	_, err = v.VerifyToken(context.Background(), "")
@@ -387,7 +387,7 @@ func TestIntrospectionVerifierUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	v, err := NewIntrospectionVerifier(IntrospectionConfig{Endpoint: url})
+	v, err := NewIntrospectionVerifier(IntrospectionVerifierConfig{Endpoint: url})
 	require.NoError(t, err)
 	_, err = v.VerifyToken(context.Background(), "tok")
 	require.ErrorIs(t, err, ErrVerifierUnavailable)
@@ -398,25 +398,25 @@ func TestNewIntrospectionVerifierConfig(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		cfg  IntrospectionConfig
+		cfg  IntrospectionVerifierConfig
 		ok   bool
 	}{
-		{"https", IntrospectionConfig{Endpoint: "https://auth.example.org/introspect"}, true},
-		{"http loopback", IntrospectionConfig{Endpoint: "http://127.0.0.1:8080/introspect"}, true},
-		{"http localhost", IntrospectionConfig{Endpoint: "http://localhost/introspect"}, true},
-		{"http ipv6 loopback", IntrospectionConfig{Endpoint: "http://[::1]/introspect"}, true},
-		{"http remote", IntrospectionConfig{Endpoint: "http://auth.example.org/introspect"}, false},
-		{"empty", IntrospectionConfig{}, false},
-		{"relative", IntrospectionConfig{Endpoint: "/introspect"}, false},
-		{"ftp", IntrospectionConfig{Endpoint: "ftp://auth.example.org/"}, false},
-		{"basic", IntrospectionConfig{Endpoint: "https://a.example/", ClientID: "a", ClientSecret: "b"}, true},
-		{"id only", IntrospectionConfig{Endpoint: "https://a.example/", ClientID: "a"}, false},
-		{"secret only", IntrospectionConfig{Endpoint: "https://a.example/", ClientSecret: "b"}, false},
-		{"basic and bearer", IntrospectionConfig{Endpoint: "https://a.example/", ClientID: "a", ClientSecret: "b", BearerToken: "c"}, false},
-		{"bearer and custom", IntrospectionConfig{Endpoint: "https://a.example/", BearerToken: "c",
+		{"https", IntrospectionVerifierConfig{Endpoint: "https://auth.example.org/introspect"}, true},
+		{"http loopback", IntrospectionVerifierConfig{Endpoint: "http://127.0.0.1:8080/introspect"}, true},
+		{"http localhost", IntrospectionVerifierConfig{Endpoint: "http://localhost/introspect"}, true},
+		{"http ipv6 loopback", IntrospectionVerifierConfig{Endpoint: "http://[::1]/introspect"}, true},
+		{"http remote", IntrospectionVerifierConfig{Endpoint: "http://auth.example.org/introspect"}, false},
+		{"empty", IntrospectionVerifierConfig{}, false},
+		{"relative", IntrospectionVerifierConfig{Endpoint: "/introspect"}, false},
+		{"ftp", IntrospectionVerifierConfig{Endpoint: "ftp://auth.example.org/"}, false},
+		{"basic", IntrospectionVerifierConfig{Endpoint: "https://a.example/", ClientID: "a", ClientSecret: "b"}, true},
+		{"id only", IntrospectionVerifierConfig{Endpoint: "https://a.example/", ClientID: "a"}, false},
+		{"secret only", IntrospectionVerifierConfig{Endpoint: "https://a.example/", ClientSecret: "b"}, false},
+		{"basic and bearer", IntrospectionVerifierConfig{Endpoint: "https://a.example/", ClientID: "a", ClientSecret: "b", BearerToken: "c"}, false},
+		{"bearer and custom", IntrospectionVerifierConfig{Endpoint: "https://a.example/", BearerToken: "c",
 			Authorize: func(*http.Request) error { return nil }}, false},
-		{"negative TTL", IntrospectionConfig{Endpoint: "https://a.example/", MaxTTL: -1}, false},
-		{"negative size", IntrospectionConfig{Endpoint: "https://a.example/", MaxResponseSize: -1}, false},
+		{"negative TTL", IntrospectionVerifierConfig{Endpoint: "https://a.example/", MaxTTL: -1}, false},
+		{"negative size", IntrospectionVerifierConfig{Endpoint: "https://a.example/", MaxResponseSize: -1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

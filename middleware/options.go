@@ -10,7 +10,14 @@ import (
 // DefaultMaxTokenSize, requires a token on every request (OPTIONS and HEAD
 // included), does not check revocation, logs nothing and answers refusals
 // with DefaultErrorHandler.
-type AuthenticateOption func(*options)
+type AuthenticateOption interface {
+	applyAuthenticate(*options)
+}
+
+// authenticateOptionFunc adapts a function to AuthenticateOption.
+type authenticateOptionFunc func(*options)
+
+func (f authenticateOptionFunc) applyAuthenticate(o *options) { f(o) }
 
 type options struct {
 	errorHandler       ErrorHandler
@@ -33,43 +40,22 @@ func newOptions(opts []AuthenticateOption) options {
 	}
 	for _, opt := range opts {
 		if opt != nil {
-			opt(&o)
+			opt.applyAuthenticate(&o)
 		}
 	}
 	return o
-}
-
-// WithErrorHandler sets the function that writes the response for a refused
-// request. A nil h restores DefaultErrorHandler. WithErrorHandler and
-// WithRealm replace each other: the last one given wins.
-func WithErrorHandler(h ErrorHandler) AuthenticateOption {
-	return func(o *options) {
-		if h == nil {
-			h = DefaultErrorHandler
-		}
-		o.errorHandler = h
-	}
-}
-
-// WithRealm sets the realm of the WWW-Authenticate challenges. It is
-// shorthand for WithErrorHandler(NewErrorHandler(realm)); give the same
-// handler to the other middlewares (RequireFHIRScopes'
-// WithFHIRErrorHandler, RequireScopesWith) so that all answer with one
-// realm. Zero value (option not given): DefaultRealm, "smartauth".
-func WithRealm(realm string) AuthenticateOption {
-	return WithErrorHandler(NewErrorHandler(realm))
 }
 
 // WithMaxTokenSize caps the length of a bearer token in bytes; a longer
 // token is refused with 401 invalid_token before anything decodes it. A
 // value ≤ 0 means DefaultMaxTokenSize (8192).
 func WithMaxTokenSize(n int) AuthenticateOption {
-	return func(o *options) {
+	return authenticateOptionFunc(func(o *options) {
 		if n <= 0 {
 			n = DefaultMaxTokenSize
 		}
 		o.maxTokenSize = n
-	}
+	})
 }
 
 // WithQueryToken also accepts the token in the access_token URI query
@@ -77,7 +63,7 @@ func WithMaxTokenSize(n int) AuthenticateOption {
 // logs and browser histories, and the OAuth security BCP (RFC 9700 §4.3.2)
 // says clients must not send access tokens that way.
 func WithQueryToken() AuthenticateOption {
-	return func(o *options) { o.queryToken = true }
+	return authenticateOptionFunc(func(o *options) { o.queryToken = true })
 }
 
 // WithFormToken also accepts the token in an access_token parameter of a
@@ -87,7 +73,7 @@ func WithQueryToken() AuthenticateOption {
 // request whose Body replays the same bytes, so r.ParseForm still works
 // there.
 func WithFormToken() AuthenticateOption {
-	return func(o *options) { o.formToken = true }
+	return authenticateOptionFunc(func(o *options) { o.formToken = true })
 }
 
 // WithOptionalCredentials lets a request that carries no bearer token
@@ -97,7 +83,7 @@ func WithFormToken() AuthenticateOption {
 // endpoints that are public but may personalise their answer, such as a
 // FHIR server's /metadata.
 func WithOptionalCredentials() AuthenticateOption {
-	return func(o *options) { o.optional = true }
+	return authenticateOptionFunc(func(o *options) { o.optional = true })
 }
 
 // WithPreflightPassthrough lets CORS preflight requests through
@@ -106,7 +92,7 @@ func WithOptionalCredentials() AuthenticateOption {
 // requests, and HEAD requests, are authenticated like GET; by default
 // preflights are too.
 func WithPreflightPassthrough() AuthenticateOption {
-	return func(o *options) { o.preflight = true }
+	return authenticateOptionFunc(func(o *options) { o.preflight = true })
 }
 
 // WithRevocationCheck makes Authenticate refuse tokens whose
@@ -120,19 +106,19 @@ func WithPreflightPassthrough() AuthenticateOption {
 // fails closed. Tokens without a GrantID are not checked. A nil lookup
 // disables the check. See GrantLookup.
 func WithRevocationCheck(lookup GrantLookup, interval time.Duration) AuthenticateOption {
-	return func(o *options) {
+	return authenticateOptionFunc(func(o *options) {
 		if interval <= 0 {
 			interval = DefaultRevocationCheckInterval
 		}
 		o.lookup = lookup
 		o.revocationInterval = interval
-	}
+	})
 }
 
 // WithLogger logs every refused request at level Debug with its status and
 // Reason, never the token or its claims. Zero value: no logging.
 func WithLogger(l *slog.Logger) AuthenticateOption {
-	return func(o *options) { o.logger = l }
+	return authenticateOptionFunc(func(o *options) { o.logger = l })
 }
 
 // WithRevocationClock sets the clock of the revocation check
@@ -141,12 +127,12 @@ func WithLogger(l *slog.Logger) AuthenticateOption {
 //
 // It is the revocation check's clock only. Token lifetimes are checked by
 // the TokenVerifier with its own clock (JWTConfig.Now,
-// IntrospectionConfig.Now): a test that fakes time sets both.
+// IntrospectionVerifierConfig.Now): a test that fakes time sets both.
 func WithRevocationClock(now func() time.Time) AuthenticateOption {
-	return func(o *options) {
+	return authenticateOptionFunc(func(o *options) {
 		if now == nil {
 			now = time.Now
 		}
 		o.now = now
-	}
+	})
 }

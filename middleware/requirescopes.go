@@ -111,8 +111,8 @@ func DefaultOperationRule(fr FHIRRequest) (scope.Interaction, string, bool) {
 //
 //	WWW-Authenticate: Bearer realm="smartauth", error="insufficient_scope", error_description="…", scope="patient/Observation.s user/Observation.s"
 //
-// Refusals are written by DefaultErrorHandler unless WithFHIRErrorHandler
-// is given. The middleware composes with http.ServeMux patterns:
+// Refusals are written by DefaultErrorHandler unless an ErrorOption
+// (WithRealm, WithErrorHandler) is given. The middleware composes with http.ServeMux patterns:
 //
 //	fhir := middleware.RequireFHIRScopes(middleware.WithBasePath("/fhir"))
 //	mux.Handle("GET /fhir/Patient/{id}", authn(fhir(readPatient)))
@@ -348,33 +348,42 @@ func refusal(reason string) *AuthError {
 	return &AuthError{Status: http.StatusForbidden, Code: CodeInsufficientScope, Reason: reason, Err: ErrInsufficientScope}
 }
 
-// RequireScopes returns a middleware for non-FHIR routes (a user info
-// endpoint, a custom API) that requires every one of scopes to be granted,
-// each matched exactly (scope.Set.Has: case-sensitive, no prefix or
-// wildcard matching). It runs after Authenticate. A request without
-// LaunchContext is refused with 401 (Reason "missing_token",
-// ErrMissingToken); one whose token lacks a scope with 403
-// insufficient_scope, the scope hint listing the missing scopes. Refusals
-// are written by DefaultErrorHandler; see RequireScopesWith to use another
-// ErrorHandler.
-//
-// It panics if a scope is empty or contains a space.
-func RequireScopes(scopes ...string) func(http.Handler) http.Handler {
-	return RequireScopesWith(DefaultErrorHandler, scopes...)
+// RequireScopesOption configures RequireScopes: an ErrorOption
+// (WithRealm, WithErrorHandler).
+type RequireScopesOption interface {
+	applyRequireScopes(*requireScopesOptions)
 }
 
-// RequireScopesWith is RequireScopes with refusals written by h (nil means
-// DefaultErrorHandler).
-func RequireScopesWith(h ErrorHandler, scopes ...string) func(http.Handler) http.Handler {
-	for _, s := range scopes {
-		if s == "" || strings.ContainsAny(s, " \t\r\n") {
-			panic(fmt.Sprintf("smartauth: RequireScopes: invalid scope %q", s))
+type requireScopesOptions struct {
+	errorHandler ErrorHandler
+}
+
+// RequireScopes returns a middleware for non-FHIR routes (a user info
+// endpoint, a custom API) that requires every scope of scopes — a
+// space-separated scope string, as OAuth writes them (RFC 6749 §3.3) — to
+// be granted, each matched exactly (scope.Set.Has: case-sensitive, no
+// prefix or wildcard matching). It runs after Authenticate. A request
+// without LaunchContext is refused with 401 (Reason "missing_token",
+// ErrMissingToken); one whose token lacks a scope with 403
+// insufficient_scope, the scope hint listing the missing scopes. Refusals
+// are written by DefaultErrorHandler unless an ErrorOption says otherwise.
+//
+// It panics if scopes holds no scope or a character RFC 6749 does not
+// allow in a scope token.
+func RequireScopes(scopes string, opts ...RequireScopesOption) func(http.Handler) http.Handler {
+	want := strings.Split(strings.TrimSpace(scopes), " ")
+	for _, s := range want {
+		if !isScopeToken(s) {
+			panic(fmt.Sprintf("smartauth: RequireScopes: invalid scope string %q", scopes))
 		}
 	}
-	if h == nil {
-		h = DefaultErrorHandler
+	o := requireScopesOptions{errorHandler: DefaultErrorHandler}
+	for _, opt := range opts {
+		if opt != nil {
+			opt.applyRequireScopes(&o)
+		}
 	}
-	want := append([]string(nil), scopes...)
+	h := o.errorHandler
 	return func(next http.Handler) http.Handler {
 		if next == nil {
 			panic("smartauth: RequireScopes middleware applied to a nil http.Handler")
@@ -394,6 +403,16 @@ func RequireScopesWith(h ErrorHandler, scopes ...string) func(http.Handler) http
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// isScopeToken reports whether s is an RFC 6749 scope-token.
+func isScopeToken(s string) bool {
+	for i := range len(s) {
+		if !isScopeTokenChar(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // missingScopes lists the scopes of want that set lacks.

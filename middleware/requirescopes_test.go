@@ -279,7 +279,7 @@ func TestRequireFHIRScopesErrors(t *testing.T) {
 		got = append(got, err)
 		w.WriteHeader(err.Status)
 	}
-	mw := middleware.RequireFHIRScopes(middleware.WithFHIRErrorHandler(eh))
+	mw := middleware.RequireFHIRScopes(middleware.WithErrorHandler(eh))
 	lc := lcWith("123", "patient/Observation.rs")
 	serveThrough(mw, nil, "GET", "/Observation")
 	serveThrough(mw, lc, "GET", "/Observation/1/x/y")
@@ -299,10 +299,10 @@ func TestRequireFHIRScopesErrors(t *testing.T) {
 		Scope: "patient/Observation.d", Err: middleware.ErrInsufficientScope}, got[2])
 
 	// A nil handler restores the default.
-	res := serveThrough(middleware.RequireFHIRScopes(middleware.WithFHIRErrorHandler(nil)), lc, "DELETE", "/Observation/1")
+	res := serveThrough(middleware.RequireFHIRScopes(middleware.WithErrorHandler(nil)), lc, "DELETE", "/Observation/1")
 	assert.Equal(t, denied("patient/Observation.d"), res.rec.Header().Get("WWW-Authenticate"))
 	// So does NewErrorHandler with another realm.
-	res = serveThrough(middleware.RequireFHIRScopes(middleware.WithFHIRErrorHandler(middleware.NewErrorHandler("ehr"))), lc, "DELETE", "/Observation/1")
+	res = serveThrough(middleware.RequireFHIRScopes(middleware.WithErrorHandler(middleware.NewErrorHandler("ehr"))), lc, "DELETE", "/Observation/1")
 	assert.Equal(t, strings.Replace(denied("patient/Observation.d"), `"smartauth"`, `"ehr"`, 1), res.rec.Header().Get("WWW-Authenticate"))
 }
 
@@ -412,21 +412,20 @@ func TestRequireScopes(t *testing.T) {
 	tests := []struct {
 		name   string
 		lc     *middleware.LaunchContext
-		scopes []string
+		scopes string
 		status int
 		auth   string
 	}{
-		{"all present", lcWith("", "openid fhirUser launch"), []string{"openid", "fhirUser"}, 200, ""},
-		{"none required", lcWith("", ""), nil, 200, ""},
-		{"one missing", lcWith("", "openid"), []string{"openid", "fhirUser"}, 403, denied("fhirUser")},
-		{"all missing", lcWith("", "launch"), []string{"openid", "fhirUser"}, 403, denied("openid fhirUser")},
-		{"exact match only", lcWith("", "launch/patient user/*.cruds"), []string{"launch", "user/Patient.r"}, 403, denied("launch user/Patient.r")},
-		{"case-sensitive", lcWith("", "fhiruser"), []string{"fhirUser"}, 403, denied("fhirUser")},
-		{"no launch context", nil, []string{"openid"}, 401, rsUnauthed},
+		{"all present", lcWith("", "openid fhirUser launch"), "openid fhirUser", 200, ""},
+		{"one missing", lcWith("", "openid"), "openid fhirUser", 403, denied("fhirUser")},
+		{"all missing", lcWith("", "launch"), "openid fhirUser", 403, denied("openid fhirUser")},
+		{"exact match only", lcWith("", "launch/patient user/*.cruds"), "launch user/Patient.r", 403, denied("launch user/Patient.r")},
+		{"case-sensitive", lcWith("", "fhiruser"), "fhirUser", 403, denied("fhirUser")},
+		{"no launch context", nil, "openid", 401, rsUnauthed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := serveThrough(middleware.RequireScopes(tt.scopes...), tt.lc, "GET", "/userinfo")
+			res := serveThrough(middleware.RequireScopes(tt.scopes), tt.lc, "GET", "/userinfo")
 			assert.Equal(t, tt.status, res.rec.Code)
 			assert.Equal(t, tt.status == 200, res.called)
 			assert.Equal(t, tt.auth, res.rec.Header().Get("WWW-Authenticate"))
@@ -438,13 +437,19 @@ func TestRequireScopes(t *testing.T) {
 		got = err
 		w.WriteHeader(err.Status)
 	}
-	serveThrough(middleware.RequireScopesWith(eh, "openid"), lcWith("", ""), "GET", "/")
+	serveThrough(middleware.RequireScopes("openid", middleware.WithErrorHandler(eh)), lcWith("", ""), "GET", "/")
 	assert.Equal(t, &middleware.AuthError{Status: 403, Code: "insufficient_scope", Reason: "insufficient_scope",
 		Scope: "openid", Err: middleware.ErrInsufficientScope}, got)
 	assert.True(t, errors.Is(got, middleware.ErrInsufficientScope))
 
-	assert.Panics(t, func() { middleware.RequireScopes("") })
-	assert.Panics(t, func() { middleware.RequireScopes("openid fhirUser") })
+	// One realm for all three middlewares.
+	res := serveThrough(middleware.RequireScopes("openid", middleware.WithRealm("ehr")), lcWith("", ""), "GET", "/")
+	assert.Equal(t, `Bearer realm="ehr", error="insufficient_scope", error_description="The access token does not grant the scope this request requires", scope="openid"`,
+		res.rec.Header().Get("WWW-Authenticate"))
+
+	for _, bad := range []string{"", " ", "openid  fhirUser", "openid\tfhirUser", `a"b`, "é"} {
+		assert.Panics(t, func() { middleware.RequireScopes(bad) }, bad)
+	}
 	assert.Panics(t, func() { middleware.RequireScopes("openid")(nil) })
 }
 
@@ -571,7 +576,7 @@ func ExampleParseFHIRRequest() {
 }
 
 func ExampleRequireScopes() {
-	userinfo := middleware.RequireScopes("openid", "fhirUser")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	userinfo := middleware.RequireScopes("openid fhirUser")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	}))
 	for _, scopes := range []string{"openid fhirUser launch", "openid"} {
