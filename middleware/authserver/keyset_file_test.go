@@ -466,6 +466,7 @@ func TestSetKeysChanges(t *testing.T) {
 	require.NoError(t, ks.SetKeys([]authserver.ManagedKey{managed(k1, authserver.KeyActive, time.Time{}), managed(k2, authserver.KeyNext, time.Time{})}))
 	require.NoError(t, ks.SetKeys([]authserver.ManagedKey{managed(k2, authserver.KeyActive, time.Time{}), managed(k1, authserver.KeyRetired, retire)}))
 	require.NoError(t, ks.SetKeys([]authserver.ManagedKey{managed(k2, authserver.KeyActive, time.Time{})}))
+	require.NoError(t, ks.SetKeys([]authserver.ManagedKey{managed(k2, authserver.KeyActive, time.Time{})})) // no change: not logged
 	assert.Equal(t,
 		`level=INFO msg="authserver: signing keys set" active=k1 next=[k2] retired=[]`+"\n"+
 			`level=INFO msg="authserver: signing keys set" active=k2 next=[] retired=[k1]`+"\n"+

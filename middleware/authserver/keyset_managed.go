@@ -6,6 +6,8 @@ import (
 	"iter"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -177,9 +179,12 @@ func (st *keyState) all() iter.Seq[*preparedKey] {
 	}
 }
 
-// logKeyChange logs the new keys, and warns about the unsafe changes of
-// SetKeys.
+// logKeyChange logs the new keys, if they differ from the old ones by ID,
+// status or retire time, and warns about the unsafe changes of SetKeys.
 func (ks *KeySet) logKeyChange(old, st *keyState) {
+	if old.summary() == st.summary() {
+		return
+	}
 	logger := ks.logger
 	if logger == nil {
 		logger = slog.Default()
@@ -202,7 +207,7 @@ func (ks *KeySet) logKeyChange(old, st *keyState) {
 			"other instances and resource servers refuse its tokens until they have it",
 			slog.String("kid", st.active.id))
 	}
-	var next, retired []string
+	next, retired := []string{}, []string{}
 	for _, n := range st.next {
 		next = append(next, n.id)
 	}
@@ -211,4 +216,17 @@ func (ks *KeySet) logKeyChange(old, st *keyState) {
 	}
 	logger.Info("authserver: signing keys set", slog.String("active", st.active.id),
 		slog.Any("next", next), slog.Any("retired", retired))
+}
+
+// summary describes the state by key IDs, statuses and retire times.
+func (st *keyState) summary() string {
+	var b strings.Builder
+	b.WriteString(strconv.Quote(st.active.id))
+	for _, n := range st.next {
+		b.WriteString(" next " + strconv.Quote(n.id))
+	}
+	for _, r := range st.retired {
+		b.WriteString(" retired " + strconv.Quote(r.key.id) + " " + r.until.UTC().Format(time.RFC3339Nano))
+	}
+	return b.String()
 }
