@@ -13,14 +13,18 @@ import (
 )
 
 // ccBenchRequests returns n client_credentials request bodies, each with a
-// fresh ES384 assertion of ccAll (signing them is the client's cost, kept
-// out of the measurement).
-func ccBenchRequests(b *testing.B, now time.Time, n int) []string {
+// fresh client assertion of ccAll signed with alg, ES384 or RS384 (signing
+// them is the client's cost, kept out of the measurement).
+func ccBenchRequests(b *testing.B, alg string, now time.Time, n int) []string {
 	b.Helper()
 	k := ccKeys()
 	bodies := make([]string, n)
 	for i := range bodies {
-		bodies[i] = ccForm(assertion(b, k.es384, "ES384", "es384-1", ccAll, ccTokenURL, now, nil), "system/*.rs").Encode()
+		a := assertion(b, k.es384, "ES384", "es384-1", ccAll, ccTokenURL, now, nil)
+		if alg == "RS384" {
+			a = assertion(b, k.rs384, "RS384", "rs384-1", ccAll, ccTokenURL, now, nil)
+		}
+		bodies[i] = ccForm(a, "system/*.rs").Encode()
 	}
 	return bodies
 }
@@ -46,24 +50,29 @@ func ccServe(b *testing.B, h http.Handler, body string) {
 }
 
 // BenchmarkClientCredentials: one client_credentials request through the
-// token endpoint: form, ES384 client assertion verified (inline JWKS), jti
-// recorded in the memory store, scope mediated, ES256 access token signed.
+// token endpoint: form, client assertion verified (ES384 or RS384, inline
+// JWKS), jti recorded in the memory store, scope mediated, ES256 access
+// token signed.
 func BenchmarkClientCredentials(b *testing.B) {
-	h, now := newCCBenchHandler(b)
-	bodies := ccBenchRequests(b, now, b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		ccServe(b, h, bodies[i])
+	for _, alg := range []string{"ES384", "RS384"} {
+		b.Run(alg, func(b *testing.B) {
+			h, now := newCCBenchHandler(b)
+			bodies := ccBenchRequests(b, alg, now, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				ccServe(b, h, bodies[i])
+			}
+		})
 	}
 }
 
-// BenchmarkClientCredentialsParallel is BenchmarkClientCredentials from
-// GOMAXPROCS goroutines: the requests per second of a machine are
+// BenchmarkClientCredentialsParallel is BenchmarkClientCredentials/ES384
+// from GOMAXPROCS goroutines: the requests per second of the machine are
 // 1e9 / (ns/op).
 func BenchmarkClientCredentialsParallel(b *testing.B) {
 	h, now := newCCBenchHandler(b)
-	bodies := ccBenchRequests(b, now, b.N)
+	bodies := ccBenchRequests(b, "ES384", now, b.N)
 	var next atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
