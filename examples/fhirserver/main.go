@@ -15,6 +15,8 @@
 //	-config    configuration file (default testdata/demo-config.json)
 //	-data      directory of FHIR resources (default testdata/fhir)
 //	-store     token store: memory (default), redis://…, postgres://…
+//	-signing-keys  key set file shared by instances (JWK Set or PEM with kid;
+//	               re-read every 10 s); default: a key generated at start
 package main
 
 import (
@@ -49,6 +51,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	configPath := fs.String("config", "testdata/demo-config.json", "configuration file")
 	dataDir := fs.String("data", "testdata/fhir", "directory of FHIR resources (*.json)")
 	storeURL := fs.String("store", "memory", "token store: memory, redis://… or postgres://…")
+	signingKeys := fs.String("signing-keys", "", "key set file shared by instances (JWK Set or PEM with kid); default: a key generated at start")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,7 +77,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *baseURL == "" {
 		*baseURL = "http://" + ln.Addr().String()
 	}
-	srv, err := demo.New(ctx, demo.Options{BaseURL: *baseURL, Config: cfg, DataDir: *dataDir, Store: store, Logger: logger})
+	srv, err := demo.New(ctx, demo.Options{BaseURL: *baseURL, Config: cfg, DataDir: *dataDir, Store: store, Logger: logger,
+		SigningKeysFile: *signingKeys})
 	if err != nil {
 		_ = ln.Close()
 		return err

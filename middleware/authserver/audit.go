@@ -27,6 +27,17 @@ const (
 	AuditClientAuthFailed = "client_authentication_failed"
 	// AuditGrantCreated: CreateGrant made a new grant (token family).
 	AuditGrantCreated = "grant_created"
+	// AuditClientCredentialsSucceeded: the client_credentials grant issued
+	// an access token. Reason is "scope_reduced" when some requested
+	// scope was not granted (not covered by the client's registered
+	// scope), else "".
+	AuditClientCredentialsSucceeded = "client_credentials_succeeded"
+	// AuditClientCredentialsFailed: the client_credentials grant refused
+	// an authenticated client. Reason is "unauthorized_client" (not a
+	// private_key_jwt client with registered system/ scopes),
+	// "invalid_scope" or "server_error" (the token could not be signed).
+	// Failed client authentication is AuditClientAuthFailed.
+	AuditClientCredentialsFailed = "client_credentials_failed"
 )
 
 // AuditEvent is a security-relevant event of the token endpoint. It never
@@ -58,7 +69,9 @@ func SlogAudit(l *slog.Logger) AuditFunc {
 			logger = slog.Default()
 		}
 		level := slog.LevelInfo
-		if e.Kind != AuditRefreshSucceeded && e.Kind != AuditGrantCreated {
+		switch e.Kind {
+		case AuditRefreshSucceeded, AuditGrantCreated, AuditClientCredentialsSucceeded:
+		default:
 			level = slog.LevelWarn
 		}
 		attrs := []slog.Attr{slog.String("event", e.Kind)}

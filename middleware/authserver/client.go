@@ -33,6 +33,14 @@ type Client struct {
 	// JWKSURL is the client's registered JWK Set URL (private_key_jwt),
 	// used instead of, or in addition to, JWKS.
 	JWKSURL string
+	// Scope is the scope the client is pre-authorized for, space-separated
+	// SMART scopes (SMART Backend Services: "the scope pre-authorized to
+	// the client"). The client_credentials grant issues only system/
+	// scopes that Scope covers by meaning (scope.Set.Covers: system/*.rs
+	// covers system/Observation.rs); a private_key_jwt client whose Scope
+	// holds no system/ scope may not use that grant. Zero value: no scope,
+	// which the refresh_token grant ignores (its scope is the grant's).
+	Scope string
 }
 
 // Confidential reports whether the client authenticates with a credential.

@@ -72,12 +72,16 @@ func (s *StaticClients) Client(_ context.Context, id string) (*Client, error) {
 //   - private_key_jwt clients have a JWKS with at least one usable
 //     signature key (RSA of 2048 bits or more, EC P-256/P-384/P-521, or
 //     Ed25519) and/or an absolute https JWKSURL, and no SecretHash;
-//   - public (none) clients have no credentials at all.
+//   - public (none) clients have no credentials at all;
+//   - Scope holds only scope-token characters (RFC 6749 §3.3) and spaces.
 //
 // Its errors wrap ErrInvalidRegistration.
 func ValidateClient(c *Client) error {
 	if c.ID == "" || strings.ContainsFunc(c.ID, isControl) {
 		return fmt.Errorf("%w: empty client ID or control characters in it", ErrInvalidRegistration)
+	}
+	if strings.ContainsFunc(c.Scope, func(r rune) bool { return r != ' ' && !isScopeChar(r) }) {
+		return fmt.Errorf("%w: Scope holds a character that no scope token may hold", ErrInvalidRegistration)
 	}
 	hasSecret, hasKeys := c.SecretHash != "", len(c.JWKS) > 0 || c.JWKSURL != ""
 	switch c.AuthMethod {

@@ -74,9 +74,20 @@ type DiscoveryConfig struct {
 	IntrospectionEndpoint string
 	RevocationEndpoint    string
 
+	// Tokens, if set, is the token endpoint's handler: the grant types it
+	// serves (TokenHandler.GrantTypes) are the default of
+	// GrantTypesSupported, and an explicit GrantTypesSupported may list
+	// only those; its ClientAuthenticator, if it is one, is the default of
+	// Clients. Zero value: nil.
+	Tokens *TokenHandler
 	// GrantTypesSupported lists the grant types of the token endpoint.
-	// Zero value: ["authorization_code", "refresh_token"] with an
-	// AuthorizationEndpoint, ["refresh_token"] without.
+	// Zero value: Tokens.GrantTypes() if Tokens is set; else
+	// ["authorization_code", "refresh_token"] with an
+	// AuthorizationEndpoint, ["refresh_token"] without. Listing
+	// client_credentials (SMART Backend Services) requires private_key_jwt
+	// among the TokenEndpointAuthMethodsSupported and the
+	// client-confidential-asymmetric capability (a default when
+	// private_key_jwt is supported).
 	GrantTypesSupported []string
 	// ResponseTypesSupported lists the response types of the
 	// authorization endpoint. Zero value: ["code"] with an
@@ -93,10 +104,14 @@ type DiscoveryConfig struct {
 	// private_key_jwt is not supported.
 	TokenEndpointAuthSigningAlgValuesSupported []string
 	// Clients, if set, is the ClientAuthenticator of the token endpoint;
-	// the default signing algorithms are read from it. Zero value: nil.
+	// the default signing algorithms are read from it. Zero value: the
+	// ClientAuthenticator of Tokens, if any, else nil.
 	Clients *ClientAuthenticator
 	// ScopesSupported lists scopes clients may request (SMART
-	// recommends it). Zero value: omitted.
+	// recommends it). With client_credentials, list the system/ scopes
+	// backend clients may be registered for (for example system/*.rs; the
+	// SMART example of client-confidential-asymmetric lists only that).
+	// Zero value: omitted.
 	ScopesSupported []string
 
 	// Capabilities replaces the default capability list. Zero value:
@@ -252,11 +267,15 @@ func buildDiscoveryDocument(cfg DiscoveryConfig) (*discoveryDocument, error) {
 		methodNames = append(methodNames, string(m))
 	}
 
+	clients := cfg.Clients
+	if clients == nil && cfg.Tokens != nil {
+		clients, _ = cfg.Tokens.clients.(*ClientAuthenticator)
+	}
 	algs := cfg.TokenEndpointAuthSigningAlgValuesSupported
 	if len(algs) == 0 && slices.Contains(methods, AuthPrivateKeyJWT) {
 		algs = []string{"RS384", "ES384"}
-		if cfg.Clients != nil {
-			algs = cfg.Clients.AssertionAlgorithms()
+		if clients != nil {
+			algs = clients.AssertionAlgorithms()
 		}
 	}
 	for _, alg := range algs {
@@ -266,14 +285,27 @@ func buildDiscoveryDocument(cfg DiscoveryConfig) (*discoveryDocument, error) {
 	}
 
 	grants := cfg.GrantTypesSupported
-	if len(grants) == 0 {
+	switch {
+	case len(grants) == 0 && cfg.Tokens != nil:
+		grants = cfg.Tokens.GrantTypes()
+	case len(grants) == 0 && hasAuthz:
+		grants = []string{"authorization_code", GrantTypeRefreshToken}
+	case len(grants) == 0:
 		grants = []string{GrantTypeRefreshToken}
-		if hasAuthz {
-			grants = []string{"authorization_code", GrantTypeRefreshToken}
+	}
+	if cfg.Tokens != nil {
+		served := cfg.Tokens.GrantTypes()
+		for _, g := range grants {
+			if !slices.Contains(served, g) {
+				return nil, fmt.Errorf("%w: the token handler does not serve grant type %q", ErrInvalidDiscovery, g)
+			}
 		}
 	}
 	if slices.Contains(grants, "authorization_code") && !hasAuthz {
 		return nil, fmt.Errorf("%w: the authorization_code grant needs an AuthorizationEndpoint", ErrInvalidDiscovery)
+	}
+	if slices.Contains(grants, GrantTypeClientCredentials) && !slices.Contains(methods, AuthPrivateKeyJWT) {
+		return nil, fmt.Errorf("%w: the client_credentials grant needs the private_key_jwt authentication method", ErrInvalidDiscovery)
 	}
 
 	responseTypes := cfg.ResponseTypesSupported
@@ -294,6 +326,8 @@ func buildDiscoveryDocument(cfg DiscoveryConfig) (*discoveryDocument, error) {
 		return nil, fmt.Errorf("%w: launch capabilities need an AuthorizationEndpoint", ErrInvalidDiscovery)
 	case slices.Contains(caps, CapabilitySSOOpenIDConnect) && (cfg.Issuer == "" || cfg.JWKSURI == ""):
 		return nil, fmt.Errorf("%w: sso-openid-connect needs an Issuer and a JWKSURI", ErrInvalidDiscovery)
+	case slices.Contains(grants, GrantTypeClientCredentials) && !slices.Contains(caps, CapabilityClientConfidentialAsymmetric):
+		return nil, fmt.Errorf("%w: the client_credentials grant needs the client-confidential-asymmetric capability", ErrInvalidDiscovery)
 	}
 
 	for list, values := range map[string][]string{

@@ -1,8 +1,9 @@
 // Package authserver provides the authorization-server side of smartauth:
 // the OAuth 2.0 token endpoint with the refresh_token grant (RFC 6749 §6,
-// SMART App Launch 2.2 "Refresh access token"), client authentication,
-// access-token signing with key rotation, the JWK Set, discovery,
-// introspection and revocation.
+// SMART App Launch 2.2 "Refresh access token") and the client_credentials
+// grant (SMART Backend Services), client authentication, access-token
+// signing with keys shared by many instances and rotated together, the JWK
+// Set, discovery, introspection and revocation.
 //
 // # Token endpoint
 //
@@ -38,6 +39,26 @@
 // encounter, fhirContext, ...), so that middleware.NewJWTVerifier accepts
 // them with configuration only. An ID token is added when the scope holds
 // openid. CreateGrant starts a family once the user has authorised a client.
+//
+// # Backend Services
+//
+// TokenConfig.ClientCredentials enables the client_credentials grant of
+// SMART Backend Services: a private_key_jwt client (RS384, ES384, ...; keys
+// inline or at a JWK Set URL; each assertion single use across instances)
+// gets a short-lived access token (five minutes by default, no refresh
+// token) for the system/ scopes it asks for that its registered
+// Client.Scope covers. DiscoveryConfig.Tokens advertises the grant with the
+// client-confidential-asymmetric capability and the assertion algorithms.
+//
+// # Signing keys for many instances
+//
+// LoadKeySetFile reads the signing keys from a key set file (a JWK Set with
+// private keys, or PEM blocks with a kid) that every instance shares;
+// WatchFile (or ReloadFile) follows its changes. Each key is "next"
+// (published, not signing yet), "active" (signing) or "retired" (published
+// until its retire_after), so that the active key can be rotated across
+// instances with no moment where one instance's tokens fail on another: see
+// KeySet.SetKeys for the procedure.
 //
 // # Usage sketch
 //
@@ -75,6 +96,11 @@
 //	// tokens live.
 //	next, _ := authserver.GenerateSigningKey("ES256")
 //	_ = keys.Rotate(next, time.Now().Add(authserver.DefaultAccessTokenLifetime))
+//
+//	// Or, with several instances: every instance loads one key set file
+//	// and follows it; rotate by editing the file (KeySet.SetKeys).
+//	keys, _ = authserver.LoadKeySetFile("/etc/smartauth/signing-keys.json")
+//	go keys.WatchFile(ctx, "/etc/smartauth/signing-keys.json", 0)
 //
 // Nothing in this package logs or returns in an error a token, a secret, a
 // client assertion or a claim value; audit events (AuditFunc) name the

@@ -140,7 +140,7 @@ type accessTokenClaims struct {
 	ExpiresAt int64  `json:"exp"`
 	ID        string `json:"jti"`
 	Scope     string `json:"scope"`
-	GrantID   string `json:"grant_id"`
+	GrantID   string `json:"grant_id,omitempty"` // none for client_credentials
 	FHIRUser  string `json:"fhirUser,omitempty"`
 	Launch
 }

@@ -3,19 +3,22 @@ package authserver
 import (
 	"net/http"
 	"strconv"
+	"time"
 )
 
-// JWKSMaxAge is the max-age, in seconds, of JWK Set responses: short, so
-// that verifiers see a rotated key within minutes.
-const JWKSMaxAge = 300
+// JWKSMaxAge is how long JWK Set responses may be cached (Cache-Control
+// max-age): short, so that verifiers see a newly published key within
+// minutes. The key rotation procedure (see KeySet.SetKeys) waits at least
+// this long between publishing a key and making it active.
+const JWKSMaxAge = 5 * time.Minute
 
 // JWKSHandler returns the handler of the JWK Set URL (jwks_uri): it answers
 // GET and HEAD with the published public keys (PublicJWKS) as
-// application/json, cacheable for JWKSMaxAge seconds, readable from any
+// application/json, cacheable for JWKSMaxAge, readable from any
 // origin (Access-Control-Allow-Origin: *). OPTIONS gets 204; other methods
 // 405.
 func (ks *KeySet) JWKSHandler() http.Handler {
-	cacheControl := "public, max-age=" + strconv.Itoa(JWKSMaxAge)
+	cacheControl := "public, max-age=" + strconv.FormatInt(int64(JWKSMaxAge/time.Second), 10)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", "*")

@@ -1,10 +1,12 @@
 package authserver
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -12,6 +14,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"log/slog"
 	"math/big"
 	"slices"
 	"sync"
@@ -60,21 +64,37 @@ func WithHMAC() KeySetOption {
 	return func(ks *KeySet) { ks.allowHMAC = true }
 }
 
-// KeySet holds the active signing key and the retired keys whose tokens may
-// still be in use. Sign uses the active key; PublicJWKS and JWKSHandler
-// publish the public keys of the active and not yet expired retired keys.
-// A KeySet is safe for concurrent use; Sign takes no lock.
+// WithKeySetLogger sets the logger of key changes (SetKeys, Reload,
+// WatchFile): key IDs and statuses, never key material. Default:
+// slog.Default().
+func WithKeySetLogger(l *slog.Logger) KeySetOption {
+	return func(ks *KeySet) { ks.logger = l }
+}
+
+// KeySet holds the active signing key, the next keys published ahead of
+// their use, and the retired keys whose tokens may still be in use. Sign
+// uses the active key; PublicJWKS, PublicKeys, JWKSHandler and
+// AccessTokenVerifier use the active, next and not yet expired retired
+// keys. A KeySet is safe for concurrent use; Sign takes no lock.
+//
+// Its keys come from NewKeySet and Rotate (one process), or from a key set
+// file shared by every instance (LoadKeySetFile, ReloadFile, WatchFile;
+// SetKeys for keys from elsewhere), which lets many instances rotate keys
+// together without a moment where one instance's tokens fail on another:
+// see SetKeys for the procedure.
 type KeySet struct {
 	now       func() time.Time
 	allowHMAC bool
+	logger    *slog.Logger // nil: slog.Default()
 
-	mu    sync.Mutex // serialises Rotate
+	mu    sync.Mutex // serialises Rotate and SetKeys
 	state atomic.Pointer[keyState]
 }
 
 // keyState is an immutable snapshot of the keys.
 type keyState struct {
 	active  *preparedKey
+	next    []*preparedKey // published and accepted, not signing yet
 	retired []retiredKey
 }
 
@@ -114,7 +134,12 @@ func NewKeySet(active SigningKey, opts ...KeySetOption) (*KeySet, error) {
 // Rotate makes next the active key. The previous active key stays published
 // until retireAfter, which should be at least now plus the longest lifetime
 // of the tokens it signed (the access-token lifetime); a retireAfter in the
-// past unpublishes it at once. Retired keys past their time are dropped.
+// past unpublishes it at once. Retired keys past their time are dropped. A
+// next key (KeyNext) with the ID of next must be the same key; it becomes
+// the active one.
+//
+// Rotate changes this process only: instances that share tokens should
+// rotate through a shared key set file instead (see SetKeys).
 func (ks *KeySet) Rotate(next SigningKey, retireAfter time.Time) error {
 	p, err := ks.prepare(next)
 	if err != nil {
@@ -125,6 +150,13 @@ func (ks *KeySet) Rotate(next SigningKey, retireAfter time.Time) error {
 	old := ks.state.Load()
 	now := ks.now()
 	st := &keyState{active: p}
+	for _, n := range old.next {
+		if n.id != p.id {
+			st.next = append(st.next, n)
+		} else if !n.sameKey(p) {
+			return fmt.Errorf("%w: key ID %q is published for another key", ErrInvalidSigningKey, p.id)
+		}
+	}
 	for _, r := range append(old.retired, retiredKey{key: old.active, until: retireAfter}) {
 		if !now.Before(r.until) {
 			continue
@@ -144,8 +176,9 @@ func (ks *KeySet) ActiveKeyID() string { return ks.state.Load().active.id }
 // Algorithm returns the alg of the active key.
 func (ks *KeySet) Algorithm() string { return ks.state.Load().active.alg }
 
-// PublicKeys returns the published public keys by kid: the active key and
-// the retired keys not yet past their time (HMAC keys are never included).
+// PublicKeys returns the published public keys by kid: the active key, the
+// next keys and the retired keys not yet past their time (HMAC keys are
+// never included).
 // It suits middleware.JWTConfig.StaticKeys in tests and single-process
 // deployments; a static map does not follow later rotations.
 func (ks *KeySet) PublicKeys() map[string]crypto.PublicKey {
@@ -172,20 +205,51 @@ func (ks *KeySet) PublicJWKS() ([]byte, error) {
 	return b, nil
 }
 
-// published returns the asymmetric keys to publish at the KeySet's now.
+// published returns the asymmetric keys to publish at the KeySet's now:
+// the active key, the next keys, the retired keys not past their time.
 func (ks *KeySet) published() []*preparedKey {
-	st := ks.state.Load()
-	now := ks.now()
-	keys := make([]*preparedKey, 0, 1+len(st.retired))
-	if st.active.public != nil {
-		keys = append(keys, st.active)
-	}
-	for _, r := range st.retired {
-		if r.key.public != nil && now.Before(r.until) {
-			keys = append(keys, r.key)
+	var keys []*preparedKey
+	for p := range ks.state.Load().accepted(ks.now()) {
+		if p.public != nil {
+			keys = append(keys, p)
 		}
 	}
 	return keys
+}
+
+// accepted yields the keys whose tokens are accepted at now, HMAC keys
+// included: the active key, the next keys, and the retired keys whose time
+// has not passed.
+func (st *keyState) accepted(now time.Time) iter.Seq[*preparedKey] {
+	return func(yield func(*preparedKey) bool) {
+		if !yield(st.active) {
+			return
+		}
+		for _, n := range st.next {
+			if !yield(n) {
+				return
+			}
+		}
+		for _, r := range st.retired {
+			if now.Before(r.until) && !yield(r.key) {
+				return
+			}
+		}
+	}
+}
+
+// sameKey reports whether p and q are the same key with the same
+// algorithm (HMAC secrets compared in constant time).
+func (p *preparedKey) sameKey(q *preparedKey) bool {
+	if p.alg != q.alg {
+		return false
+	}
+	if p.public != nil || q.public != nil {
+		return bytes.Equal(p.jwk, q.jwk)
+	}
+	ps, _ := p.key.([]byte)
+	qs, _ := q.key.([]byte)
+	return hmac.Equal(ps, qs)
 }
 
 // GenerateSigningKey returns a new random signing key for alg: RS256, RS384,

@@ -17,15 +17,16 @@ import (
 // cfg: cfg's Issuers and Audience (or AudienceFunc) are required as usual,
 // and its other fields keep their meaning, except that
 //
-//   - StaticKeys and Algorithms are the KeySet's: its active key and the
-//     retired keys still within their retireAfter time (HMAC keys
-//     included: they are secrets, not published, but this verifier runs
-//     in the same process), and the algorithms of those keys;
+//   - StaticKeys and Algorithms are the KeySet's: its active key, its next
+//     keys and the retired keys still within their retireAfter time (HMAC
+//     keys included: they are secrets, not published, but this verifier
+//     runs in the same process), and the algorithms of those keys;
 //   - JWKSURLs must be empty;
 //   - RequireType, if empty, is TypeAccessToken ("at+jwt").
 //
-// The verifier follows the KeySet: after a Rotate, or once a retired key's
-// time has passed, the next verification uses the new set of keys. It
+// The verifier follows the KeySet: after a Rotate, SetKeys or Reload, or
+// once a retired key's time has passed, the next verification uses the new
+// set of keys. It
 // suits an introspection or revocation endpoint and a resource server
 // running in the same process as the authorization server; a separate
 // resource server should use the published JWK Set instead.
@@ -79,27 +80,22 @@ func (v *keySetVerifier) current() (*stateVerifier, error) {
 	if sv := v.cur.Load(); sv != nil && sv.state == st && (sv.validUntil.IsZero() || now.Before(sv.validUntil)) {
 		return sv, nil
 	}
-	keys := make(map[string]crypto.PublicKey, 1+len(st.retired))
+	keys := make(map[string]crypto.PublicKey, 1+len(st.next)+len(st.retired))
 	secrets := make(map[string][]byte)
-	add := func(p *preparedKey) {
+	var algs []string
+	for p := range st.accepted(now) {
 		if p.public != nil {
 			keys[p.id] = p.public
 		} else if b, ok := p.key.([]byte); ok {
 			secrets[p.id] = b
 		}
+		if !slices.Contains(algs, p.alg) {
+			algs = append(algs, p.alg)
+		}
 	}
-	algs := []string{st.active.alg}
-	add(st.active)
 	var validUntil time.Time
 	for _, r := range st.retired {
-		if !now.Before(r.until) {
-			continue
-		}
-		add(r.key)
-		if !slices.Contains(algs, r.key.alg) {
-			algs = append(algs, r.key.alg)
-		}
-		if validUntil.IsZero() || r.until.Before(validUntil) {
+		if now.Before(r.until) && (validUntil.IsZero() || r.until.Before(validUntil)) {
 			validUntil = r.until
 		}
 	}

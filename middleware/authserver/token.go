@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/smartauth/smartauth/tokenstore"
@@ -118,9 +119,14 @@ type TokenConfig struct {
 	// CORS lets browser apps from the allowed origins call the endpoint.
 	// Zero value: no origin allowed.
 	CORS CORS
-	// Grants are further grant types (authorization_code,
-	// client_credentials, ...) besides the built-in refresh_token. Zero
-	// value: refresh_token only.
+	// ClientCredentials, if not nil, enables the built-in
+	// client_credentials grant of SMART Backend Services (see
+	// ClientCredentialsConfig). Zero value: the grant is not offered
+	// (unsupported_grant_type).
+	ClientCredentials *ClientCredentialsConfig
+	// Grants are further grant types (authorization_code, ...) besides
+	// the built-in refresh_token and client_credentials. Zero value: the
+	// built-in grants only.
 	Grants []GrantHandler
 
 	// Audit receives security events. Zero value: SlogAudit(Logger).
@@ -202,6 +208,7 @@ type TokenHandler struct {
 	retryWindow      time.Duration // 0: no retry
 	maxBody          int64
 	grants           map[string]GrantHandler
+	grantTypes       []string // in registration order
 	audit            AuditFunc
 	logger           *slog.Logger
 	now              func() time.Time
@@ -264,7 +271,15 @@ func NewTokenHandler(cfg TokenConfig) (*TokenHandler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	for _, g := range append([]GrantHandler{refreshGrant{h}}, cfg.Grants...) {
+	grants := []GrantHandler{refreshGrant{h}}
+	if cfg.ClientCredentials != nil {
+		cc, err := newClientCredentialsGrant(h, *cfg.ClientCredentials)
+		if err != nil {
+			return nil, err
+		}
+		grants = append(grants, cc)
+	}
+	for _, g := range append(grants, cfg.Grants...) {
 		t := g.GrantType()
 		if t == "" {
 			return nil, errors.New("authserver: a GrantHandler has an empty grant type")
@@ -273,6 +288,7 @@ func NewTokenHandler(cfg TokenConfig) (*TokenHandler, error) {
 			return nil, fmt.Errorf("authserver: grant type %q registered twice", t)
 		}
 		h.grants[t] = g
+		h.grantTypes = append(h.grantTypes, t)
 	}
 	h.handler = cfg.CORS.Wrap(http.HandlerFunc(h.serveToken))
 	return h, nil
@@ -284,6 +300,11 @@ func orDuration(d, def time.Duration) time.Duration {
 	}
 	return d
 }
+
+// GrantTypes returns the grant types the handler serves, in the order they
+// were registered: refresh_token, client_credentials if enabled, then those
+// of TokenConfig.Grants. DiscoveryConfig.Tokens advertises them.
+func (h *TokenHandler) GrantTypes() []string { return slices.Clone(h.grantTypes) }
 
 // ServeHTTP answers a token request.
 func (h *TokenHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,12 @@ type Options struct {
 	DataDir string
 	// Store is the token store. Zero value: a new in-memory store.
 	Store tokenstore.Store
+	// SigningKeysFile is a key set file shared by the instances
+	// (authserver.LoadKeySetFile: a JWK Set with private keys, or PEM
+	// blocks with a kid), re-read every 10 s until the context of New ends
+	// (authserver.KeySet.WatchFile). Zero value: a key generated at start
+	// (Config.SigningAlgorithm).
+	SigningKeysFile string
 	// Logger receives structured logs (never tokens). Zero value:
 	// slog.Default().
 	Logger *slog.Logger
@@ -43,6 +49,8 @@ type Server struct {
 	Tokens *authserver.TokenHandler
 	// Store is the token store in use.
 	Store tokenstore.Store
+	// Keys are the signing keys.
+	Keys *authserver.KeySet
 
 	// The public URLs of the endpoints.
 	FHIRBaseURL, TokenURL, JWKSURL, DiscoveryURL, IntrospectionURL, RevocationURL string
@@ -109,18 +117,11 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	alg := cfg.SigningAlgorithm
-	if alg == "" {
-		alg = "RS256"
-	}
-	key, err := authserver.GenerateSigningKey(alg)
+	keys, err := signingKeys(ctx, o.SigningKeysFile, cfg.SigningAlgorithm, now, logger)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := authserver.NewKeySet(key, authserver.WithKeySetClock(now))
-	if err != nil {
-		return nil, err
-	}
+	s.Keys = keys
 	cors := authserver.CORS{AllowedOrigins: cfg.CORSOrigins}
 	tokens, err := authserver.NewTokenHandler(authserver.TokenConfig{
 		Issuer:              issuer,

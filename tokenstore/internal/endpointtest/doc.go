@@ -9,7 +9,11 @@
 //     the deadline, never invalid_grant, and the client's retry with the
 //     same refresh token succeeds once the store is back;
 //   - a lost reply to the replay guard (a client assertion's jti) is
-//     answered 200 or 5xx, never invalid_client.
+//     answered 200 or 5xx, never invalid_client;
+//   - a client assertion (SMART Backend Services, client_credentials) is
+//     single use across two instances sharing a store: replayed at either
+//     one, or presented by many requests at once, it gets exactly one 200
+//     and otherwise 401 invalid_client.
 //
 // Its benchmarks compare the stores by refreshes per second through the
 // handler.

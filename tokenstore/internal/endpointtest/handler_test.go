@@ -36,6 +36,8 @@ type handlerOptions struct {
 	retryWindow, storeTimeout time.Duration
 	// clients are registered besides the client_secret_basic test client.
 	clients []authserver.Client
+	// clientCredentials enables the client_credentials grant.
+	clientCredentials bool
 }
 
 // newHandler returns a token endpoint on store with one confidential
@@ -61,17 +63,22 @@ func newHandlerWith(t testing.TB, store tokenstore.Store, o handlerOptions) *aut
 		Clients: clients, TokenEndpoint: tokenEndpoint, Replay: store, Now: o.now, StoreTimeout: o.storeTimeout,
 	})
 	require.NoError(t, err)
+	var cc *authserver.ClientCredentialsConfig
+	if o.clientCredentials {
+		cc = &authserver.ClientCredentialsConfig{}
+	}
 	h, err := authserver.NewTokenHandler(authserver.TokenConfig{
-		Issuer:       issuer,
-		Audience:     audience,
-		Store:        store,
-		Clients:      auth,
-		Signer:       signer,
-		RetryWindow:  o.retryWindow,
-		StoreTimeout: o.storeTimeout,
-		Audit:        func(context.Context, authserver.AuditEvent) {},
-		Logger:       slog.New(slog.DiscardHandler),
-		Now:          o.now,
+		Issuer:            issuer,
+		Audience:          audience,
+		Store:             store,
+		Clients:           auth,
+		Signer:            signer,
+		RetryWindow:       o.retryWindow,
+		StoreTimeout:      o.storeTimeout,
+		ClientCredentials: cc,
+		Audit:             func(context.Context, authserver.AuditEvent) {},
+		Logger:            slog.New(slog.DiscardHandler),
+		Now:               o.now,
 	})
 	require.NoError(t, err)
 	return h
