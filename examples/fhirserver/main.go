@@ -4,17 +4,22 @@
 // revocation endpoints.
 //
 //	go run ./examples/fhirserver
+//	go run github.com/smartauth/smartauth/examples/fhirserver@latest
 //
-// At start it prints ready-to-use curl commands that reproduce the SMART
-// launcher's refresh exchange and read the patient in context.
+// It runs from any directory: its configuration and FHIR data are built in
+// (copies of the module's testdata/demo-config.json and testdata/fhir). At
+// every start it mints a fresh grant and prints its refresh token (a demo
+// credential) with curl commands that refresh it and read the patient in
+// context.
 //
 // Flags:
 //
-//	-addr      listen address (default 127.0.0.1:8080)
-//	-base-url  public base URL (default http://<addr>)
-//	-config    configuration file (default testdata/demo-config.json)
-//	-data      directory of FHIR resources (default testdata/fhir)
-//	-store     token store: memory (default), redis://…, postgres://…
+//	-addr       listen address (default 127.0.0.1:8080)
+//	-base-url   public base URL (default http://<addr>)
+//	-config     configuration file (default: the built-in one)
+//	-data       directory of FHIR resources, *.json (default: the built-in ones)
+//	-store      token store: memory (default), redis://…, postgres://…
+//	-log-level  debug (default: refused requests are logged), info, warn or error
 //	-signing-keys  key set file shared by instances (JWK Set or PEM with kid;
 //	               re-read every 10 s); default: a key generated at start
 package main
@@ -30,6 +35,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,46 +44,82 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2) // the flag package has said what is wrong
+	default:
 		slog.Error("fhirserver stopped", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout io.Writer) error {
+// errUsage reports command-line flags that could not be parsed.
+var errUsage = errors.New("fhirserver: bad usage")
+
+// run runs the demo until ctx ends or SIGINT/SIGTERM. It writes the welcome
+// text to stdout, and usage and JSON logs to stderr. -h prints the usage
+// and returns nil.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fhirserver", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	baseURL := fs.String("base-url", "", "public base URL (default http://<addr>)")
-	configPath := fs.String("config", "testdata/demo-config.json", "configuration file")
-	dataDir := fs.String("data", "testdata/fhir", "directory of FHIR resources (*.json)")
-	storeURL := fs.String("store", "memory", "token store: memory, redis://… or postgres://…")
-	signingKeys := fs.String("signing-keys", "", "key set file shared by instances (JWK Set or PEM with kid); default: a key generated at start")
-	if err := fs.Parse(args); err != nil {
-		return err
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address`")
+	baseURL := fs.String("base-url", "", "public base `URL` (default http://<addr>)")
+	configPath := fs.String("config", "", "configuration `file` (default: the built-in one, a copy of testdata/demo-config.json)")
+	dataDir := fs.String("data", "", "`directory` of FHIR resources, one *.json file each (default: the built-in ones, a copy of testdata/fhir)")
+	storeURL := fs.String("store", "memory", "token store `URL`: memory, redis://… or postgres://…")
+	signingKeys := fs.String("signing-keys", "", "key set `file` shared by instances (JWK Set or PEM with kid, re-read every 10 s); default: a key generated at start")
+	var level slog.Level
+	fs.TextVar(&level, "log-level", slog.LevelDebug, "log `level`: debug (refused requests are logged at debug), info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: fhirserver [flags]\n\n"+
+			"The smartauth demo: a SMART-protected FHIR server with its token, JWKS,\n"+
+			"discovery, introspection and revocation endpoints. It prints its URLs and\n"+
+			"demo credentials on stdout, JSON logs on stderr.\n\nFlags:\n")
+		fs.PrintDefaults()
 	}
-	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cfg, err := demo.LoadConfig(*configPath)
-	if err != nil {
-		return err
+	cfg := demo.DefaultConfig()
+	if *configPath != "" {
+		var err error
+		if cfg, err = demo.LoadConfig(*configPath); err != nil {
+			return err
+		}
 	}
-	store, closeStore, err := demo.OpenStore(ctx, *storeURL)
+	data := demo.DefaultData()
+	if *dataDir != "" {
+		data = os.DirFS(*dataDir)
+	}
+	store, closeStore, err := demo.OpenStore(ctx, *storeURL, demo.StoreOptions{})
 	if err != nil {
 		return err
 	}
 	defer closeStore()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listen(*addr)
 	if err != nil {
 		return err
 	}
 	if *baseURL == "" {
 		*baseURL = "http://" + ln.Addr().String()
 	}
-	srv, err := demo.New(ctx, demo.Options{BaseURL: *baseURL, Config: cfg, DataDir: *dataDir, Store: store, Logger: logger,
+	srv, err := demo.New(ctx, demo.Options{BaseURL: *baseURL, Config: cfg, Data: data, Store: store, Logger: logger,
 		SigningKeysFile: *signingKeys})
 	if err != nil {
 		_ = ln.Close()
@@ -117,6 +159,19 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
+// listen listens on addr; its error names the -addr flag, which changes
+// the address.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("%s is already in use (is another demo running?): choose another address with -addr, e.g. -addr 127.0.0.1:8081: %w", addr, err)
+	case err != nil:
+		return nil, fmt.Errorf("cannot listen on %s: choose another address with -addr: %w", addr, err)
+	}
+	return ln, nil
+}
+
 // sweep removes expired records from stores that need it (PostgreSQL) every
 // minute until ctx ends.
 func sweep(ctx context.Context, sw tokenstore.Sweeper, logger *slog.Logger) {
@@ -140,7 +195,7 @@ func sweep(ctx context.Context, sw tokenstore.Sweeper, logger *slog.Logger) {
 // storeKind names the store without printing credentials in its URL.
 func storeKind(u string) string {
 	for _, k := range []string{"redis", "postgres"} {
-		if len(u) >= len(k) && u[:len(k)] == k {
+		if strings.HasPrefix(u, k) {
 			return k
 		}
 	}

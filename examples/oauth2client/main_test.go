@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,7 +24,7 @@ func TestOAuth2ClientAgainstDemo(t *testing.T) {
 	ts := httptest.NewServer(nil)
 	defer ts.Close()
 	srv, err := demo.New(context.Background(), demo.Options{
-		BaseURL: ts.URL, Config: cfg, DataDir: "../../testdata/fhir",
+		BaseURL: ts.URL, Config: cfg, Data: os.DirFS("../../testdata/fhir"),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	require.NoError(t, err)

@@ -12,7 +12,9 @@ const (
 	AuthNone AuthMethod = "none"
 	// AuthClientSecretBasic sends client_id and secret with HTTP Basic.
 	AuthClientSecretBasic AuthMethod = "client_secret_basic"
-	// AuthClientSecretPost sends client_id and client_secret in the body.
+	// AuthClientSecretPost sends client_id and client_secret in the body,
+	// or with HTTP Basic (RFC 6749 §2.3.1: Basic is accepted from every
+	// client issued a secret).
 	AuthClientSecretPost AuthMethod = "client_secret_post"
 	// AuthPrivateKeyJWT sends a signed client assertion (RFC 7523, SMART
 	// client-confidential-asymmetric).
@@ -23,7 +25,9 @@ const (
 type Client struct {
 	// ID is the client_id.
 	ID string
-	// AuthMethod is the one method this client must use to authenticate.
+	// AuthMethod is the method this client must use to authenticate; a
+	// client_secret_post client may also use HTTP Basic
+	// (ClientAuthenticator.Authenticate).
 	AuthMethod AuthMethod
 	// SecretHash is HashSecret(secret) for client_secret_basic and
 	// client_secret_post clients. The secret itself is never kept.

@@ -218,8 +218,12 @@ func (a *ClientAuthenticator) AssertionAlgorithms() []string { return slices.Clo
 // (client_secret_basic), client_id and client_secret in the form
 // (client_secret_post), client_assertion_type and client_assertion
 // (private_key_jwt), or client_id alone (a public client). It must be the
-// method the client is registered with. Parameters with empty values are
-// treated as absent (RFC 6749 §3.1).
+// method the client is registered with, with one exception: a client
+// registered with a secret (client_secret_basic or client_secret_post) may
+// always send it with HTTP Basic, which RFC 6749 §2.3.1 requires servers to
+// support for clients issued a password; the secret in the body is
+// accepted from client_secret_post clients only. Parameters with empty
+// values are treated as absent (RFC 6749 §3.1).
 //
 // Basic credentials are decoded as RFC 6749 §2.3.1 says (base64, split at
 // the first colon, then form-decoding of each part); a part that is not

@@ -120,8 +120,7 @@ var errSecretCheckFailed = errors.New("authserver: client secret check failed")
 
 // checkSecret looks up client id and verifies secret against its
 // registered hash, or against the dummy hash if the client is unknown or
-// registered for another method than method. It hashes secret exactly
-// once.
+// may not use method (acceptsSecretMethod). It hashes secret exactly once.
 func (a *ClientAuthenticator) checkSecret(ctx context.Context, method AuthMethod, id, secret string) (*Client, error) {
 	basic := method == AuthClientSecretBasic
 	c, err := a.lookupClient(ctx, id)
@@ -129,7 +128,7 @@ func (a *ClientAuthenticator) checkSecret(ctx context.Context, method AuthMethod
 		return nil, err
 	}
 	stored := a.dummyHash
-	registered := c != nil && c.AuthMethod == method
+	registered := c != nil && acceptsSecretMethod(c.AuthMethod, method)
 	if registered {
 		stored = c.SecretHash
 	}
@@ -147,4 +146,23 @@ func (a *ClientAuthenticator) checkSecret(ctx context.Context, method AuthMethod
 		return nil, clientAuthFailed(basic, fmt.Errorf("%w: %w", errSecretCheckFailed, errWrongClientSecret))
 	}
 	return c, nil
+}
+
+// acceptsSecretMethod reports whether a client registered with registered
+// may authenticate with its secret sent by method (client_secret_basic or
+// client_secret_post).
+//
+// RFC 6749 §2.3.1: the authorization server MUST support HTTP Basic for
+// clients that were issued a password, so every client registered with a
+// secret — client_secret_basic or client_secret_post — may use Basic. The
+// secret in the request body is NOT RECOMMENDED and only for clients that
+// cannot use Basic, so it is accepted from client_secret_post clients only.
+func acceptsSecretMethod(registered, method AuthMethod) bool {
+	switch method {
+	case AuthClientSecretBasic:
+		return registered == AuthClientSecretBasic || registered == AuthClientSecretPost
+	case AuthClientSecretPost:
+		return registered == AuthClientSecretPost
+	}
+	return false
 }

@@ -50,7 +50,13 @@ func TestAuthenticateSecretsAndPublic(t *testing.T) {
 		{name: "basic secret of another client", authz: []string{caEncodedBasic(caBasicID, caPostSecret)}, want: unauthorized(true, errWrongClientSecret)},
 		{name: "basic raw colon in client_id cannot work", authz: []string{caBasic(caSpecialID, caSpecialSec)}, want: unauthorized(true, ErrUnknownClient)},
 		{name: "basic unknown client", authz: []string{caEncodedBasic("nobody", caBasicSecret)}, want: unauthorized(true, ErrUnknownClient)},
-		{name: "basic by post client", authz: []string{caEncodedBasic(caPostID, caPostSecret)}, want: unauthorized(true, errWrongClientMethod)},
+		// RFC 6749 §2.3.1: Basic is supported for every client issued a
+		// secret, whatever it registered.
+		{name: "basic by post client", authz: []string{caEncodedBasic(caPostID, caPostSecret)}, wantID: caPostID},
+		{name: "basic by post client, pbkdf2", authz: []string{caEncodedBasic(caPBKDF2ID, caPBKDF2Secret)}, wantID: caPBKDF2ID},
+		{name: "basic by post client, wrong secret", authz: []string{caEncodedBasic(caPostID, caBasicSecret)}, want: unauthorized(true, errWrongClientSecret)},
+		{name: "basic by post client with matching client_id", authz: []string{caEncodedBasic(caPostID, caPostSecret)}, form: url.Values{"client_id": {caPostID}}, wantID: caPostID},
+		{name: "basic by post client and client_secret", authz: []string{caEncodedBasic(caPostID, caPostSecret)}, form: url.Values{"client_id": {caPostID}, "client_secret": {caPostSecret}}, want: badRequest},
 		{name: "basic by public client", authz: []string{caEncodedBasic(caPublicID, "x")}, want: unauthorized(true, errWrongClientMethod)},
 		{name: "basic by jwt client", authz: []string{caEncodedBasic(caJWTID, "x")}, want: unauthorized(true, errWrongClientMethod)},
 		{name: "basic bad base64", authz: []string{"Basic !!!"}, want: unauthorized(true, errMalformedBasic)},
@@ -69,7 +75,9 @@ func TestAuthenticateSecretsAndPublic(t *testing.T) {
 		{name: "post pbkdf2 ok", form: url.Values{"client_id": {caPBKDF2ID}, "client_secret": {caPBKDF2Secret}}, wantID: caPBKDF2ID},
 		{name: "post pbkdf2 wrong", form: url.Values{"client_id": {caPBKDF2ID}, "client_secret": {"Tr0ub4dor&3"}}, want: unauthorized(false, errWrongClientSecret)},
 		{name: "post wrong secret", form: url.Values{"client_id": {caPostID}, "client_secret": {"wrong"}}, want: unauthorized(false, errWrongClientSecret)},
+		// The body is for client_secret_post clients only.
 		{name: "post by basic client", form: url.Values{"client_id": {caBasicID}, "client_secret": {caBasicSecret}}, want: unauthorized(false, errWrongClientMethod)},
+		{name: "post by jwt client", form: url.Values{"client_id": {caJWTID}, "client_secret": {"x"}}, want: unauthorized(false, errWrongClientMethod)},
 		{name: "post without client_id", form: url.Values{"client_secret": {caPostSecret}}, want: unauthorized(false, errNoClientCredentials)},
 		{name: "post unknown client", form: url.Values{"client_id": {"nobody"}, "client_secret": {caPostSecret}}, want: unauthorized(false, ErrUnknownClient)},
 		{name: "post and client_assertion", form: caAssertionForm("x.y.z", "client_id", caPostID, "client_secret", caPostSecret), want: badRequest},

@@ -10,7 +10,8 @@ import (
 )
 
 // Config is the demo server's JSON configuration file. The default is
-// testdata/demo-config.json; README.md documents every field.
+// built in (DefaultConfig, a copy of testdata/demo-config.json); README.md
+// documents every field.
 type Config struct {
 	// Issuer is the iss of the tokens the demo issues. Empty: the public
 	// base URL.
@@ -31,7 +32,7 @@ type Config struct {
 	// presentation is reuse and revokes the family.
 	RetryWindow *Duration `json:"retry_window,omitempty"`
 	// CORSOrigins are the browser origins allowed to call the token and
-	// revocation endpoints.
+	// revocation endpoints and the FHIR routes.
 	CORSOrigins []string `json:"cors_origins,omitempty"`
 	// Clients are the registered OAuth clients.
 	Clients []ClientConfig `json:"clients"`

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,8 +28,8 @@ const (
 	seedBasic = "Basic bXktYXBwOm15LWFwcC1zZWNyZXQtMTIz"
 )
 
-// startDemo runs the demo server's handler in-process with the default
-// configuration and data.
+// startDemo runs the demo server's handler in-process with the
+// configuration and data of testdata/.
 func startDemo(t *testing.T) (*Server, *testClock, *Config) {
 	t.Helper()
 	return startDemoWith(t, nil)
@@ -37,24 +38,28 @@ func startDemo(t *testing.T) (*Server, *testClock, *Config) {
 // startDemoWith is startDemo with the configuration edited by edit first.
 func startDemoWith(t *testing.T, edit func(*Config)) (*Server, *testClock, *Config) {
 	t.Helper()
+	return startDemoOpts(t, edit, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+}
+
+// startDemoOpts is startDemoWith with the Options o (BaseURL, Config, Data
+// and Now are set here).
+func startDemoOpts(t *testing.T, edit func(*Config), o Options) (*Server, *testClock, *Config) {
+	t.Helper()
 	clock := &testClock{}
-	cfg, err := LoadConfig("../../../testdata/demo-config.json")
+	cfg, err := LoadConfig(testdataDir + "/demo-config.json")
 	require.NoError(t, err)
 	if edit != nil {
 		edit(cfg)
 	}
+	// The handler is set before the server starts: requests from other
+	// processes (curl) would otherwise race with setting it.
 	ts := httptest.NewUnstartedServer(nil)
-	ts.Start()
 	t.Cleanup(ts.Close)
-	srv, err := New(context.Background(), Options{
-		BaseURL: ts.URL,
-		Config:  cfg,
-		DataDir: "../../../testdata/fhir",
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:     clock.now,
-	})
+	o.BaseURL, o.Config, o.Data, o.Now = "http://"+ts.Listener.Addr().String(), cfg, os.DirFS(testdataDir+"/fhir"), clock.now
+	srv, err := New(context.Background(), o)
 	require.NoError(t, err)
 	ts.Config.Handler = srv.Handler
+	ts.Start()
 	return srv, clock, cfg
 }
 

@@ -3,8 +3,8 @@ package demo
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
+	"io/fs"
 	"sort"
 	"strings"
 )
@@ -27,24 +27,21 @@ type resources struct {
 // maxResourceFile caps the size of one data file.
 const maxResourceFile = 1 << 20
 
-// loadResources reads every *.json FHIR resource in dir.
-func loadResources(dir string) (*resources, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+// loadResources reads every *.json FHIR resource at the root of fsys.
+func loadResources(fsys fs.FS) (*resources, error) {
+	files, err := fs.Glob(fsys, "*.json")
 	if err != nil {
-		return nil, fmt.Errorf("demo: list %s: %w", dir, err)
+		return nil, fmt.Errorf("demo: list FHIR resources: %w", err)
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("demo: no FHIR resources in %s", dir)
+		return nil, fmt.Errorf("demo: no FHIR resources (*.json) in the data directory")
 	}
 	sort.Strings(files)
 	rs := &resources{byType: map[string][]*resource{}, byKey: map[string]*resource{}}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := readResourceFile(fsys, f)
 		if err != nil {
-			return nil, fmt.Errorf("demo: read %s: %w", f, err)
-		}
-		if len(b) > maxResourceFile {
-			return nil, fmt.Errorf("demo: %s is larger than %d bytes", f, maxResourceFile)
+			return nil, err
 		}
 		var head struct {
 			ResourceType string `json:"resourceType"`
@@ -89,4 +86,21 @@ func (rs *resources) search(typ, patient string) []*resource {
 		}
 	}
 	return out
+}
+
+// readResourceFile reads name from fsys, at most maxResourceFile bytes.
+func readResourceFile(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("demo: read %s: %w", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxResourceFile+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("demo: read %s: %w", name, err)
+	case len(b) > maxResourceFile:
+		return nil, fmt.Errorf("demo: %s is larger than %d bytes", name, maxResourceFile)
+	}
+	return b, nil
 }

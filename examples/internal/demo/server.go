@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -20,10 +21,11 @@ type Options struct {
 	// BaseURL is the public base URL of the server, e.g.
 	// "http://localhost:8080". Required. The FHIR base is BaseURL + "/fhir".
 	BaseURL string
-	// Config is the parsed configuration file. Required.
+	// Config is the parsed configuration. Zero value: DefaultConfig().
 	Config *Config
-	// DataDir holds the FHIR resources served (*.json). Required.
-	DataDir string
+	// Data holds the FHIR resources served, one *.json file each at its
+	// root (os.DirFS of a directory). Zero value: DefaultData().
+	Data fs.FS
 	// Store is the token store. Zero value: a new in-memory store.
 	Store tokenstore.Store
 	// SigningKeysFile is a key set file shared by the instances
@@ -51,6 +53,9 @@ type Server struct {
 	Store tokenstore.Store
 	// Keys are the signing keys.
 	Keys *authserver.KeySet
+	// DemoGrant is the grant minted at this start, nil if the
+	// configuration has no grants.
+	DemoGrant *DemoGrant
 
 	// The public URLs of the endpoints.
 	FHIRBaseURL, TokenURL, JWKSURL, DiscoveryURL, IntrospectionURL, RevocationURL string
@@ -70,13 +75,33 @@ const (
 // token's grant is not revoked before asking the store again.
 const revocationCheckInterval = 30 * time.Second
 
-// New builds the demo server and creates the configured grants in its store.
+// DemoGrant is a grant New mints at every start, for the client of the
+// first configured grant with its scope and launch context, and a new
+// random refresh token. Unlike the configured grants, whose fixed refresh
+// tokens a shared store (Redis, PostgreSQL) keeps from one start to the
+// next, already used, its token works whatever the store holds.
+type DemoGrant struct {
+	ClientID     string
+	RefreshToken string // the first refresh token: a demo credential
+	GrantID      string
+	Patient      string // the patient in context, if any
+}
+
+// New builds the demo server, creates the configured grants in its store
+// (leaving those already there) and mints a fresh DemoGrant.
 func New(ctx context.Context, o Options) (*Server, error) {
-	if o.Config == nil || o.BaseURL == "" || o.DataDir == "" {
-		return nil, errors.New("demo: BaseURL, Config and DataDir are required")
+	if o.BaseURL == "" {
+		return nil, errors.New("demo: BaseURL is required")
 	}
 	base := strings.TrimRight(o.BaseURL, "/")
 	cfg := o.Config
+	if cfg == nil {
+		cfg = DefaultConfig()
+	}
+	dataFS := o.Data
+	if dataFS == nil {
+		dataFS = DefaultData()
+	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -103,7 +128,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		issuer = base
 	}
 
-	data, err := loadResources(o.DataDir)
+	data, err := loadResources(dataFS)
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +169,9 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err := createGrants(ctx, tokens, cfg.Grants, logger); err != nil {
 		return nil, err
 	}
+	if s.DemoGrant, err = mintDemoGrant(ctx, tokens, cfg.Grants); err != nil {
+		return nil, err
+	}
 
 	// Verifier of the FHIR routes: our own tokens, and those of the trusted
 	// issuers, each issuer with its own keys.
@@ -162,8 +190,13 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	authn := middleware.Authenticate(verifier,
 		middleware.WithRevocationCheck(store, revocationCheckInterval),
 		middleware.WithRevocationClock(now),
+		middleware.WithLogger(logger), // refusals, at Debug, without the token
 	)
-	authnOptional := middleware.Authenticate(verifier, middleware.WithOptionalCredentials())
+	authnOptional := middleware.Authenticate(verifier, middleware.WithOptionalCredentials(), middleware.WithLogger(logger))
+	// Browser apps of the configured origins may call the FHIR routes.
+	// CORS goes outside Authenticate, so that it answers preflights (which
+	// carry no token) and refusals carry the CORS headers too.
+	withCORS := fhirCORS(cfg.CORSOrigins)
 
 	fh := fhirHandler{data: data}
 	fhirMux := http.NewServeMux()
@@ -180,8 +213,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	)(fhirMux))
 
 	mux := http.NewServeMux()
-	mux.Handle(fhirPath+"/", protected)
-	mux.Handle("GET "+fhirPath+"/metadata", authnOptional(capabilityStatement(s)))
+	mux.Handle(fhirPath+"/", withCORS(protected))
+	mux.Handle("GET "+fhirPath+"/metadata", withCORS(authnOptional(capabilityStatement(s))))
 	mux.Handle(tokenPath, tokens)
 	mux.Handle(jwksPath, keys.JWKSHandler())
 	if err := s.mountOAuthEndpoints(mux, oauthDeps{
@@ -217,16 +250,11 @@ func buildClients(cs []ClientConfig) (*authserver.StaticClients, error) {
 // instances can start against one Redis or PostgreSQL store.
 func createGrants(ctx context.Context, tokens *authserver.TokenHandler, gs []GrantConfig, logger *slog.Logger) error {
 	for i, g := range gs {
-		var launch authserver.Launch
-		if len(g.Launch) > 0 {
-			if err := json.Unmarshal(g.Launch, &launch); err != nil {
-				return fmt.Errorf("demo: grant %d: launch: %w", i, err)
-			}
+		ng, err := newGrant(g)
+		if err != nil {
+			return fmt.Errorf("demo: grant %d: %w", i, err)
 		}
-		_, id, err := tokens.CreateGrant(ctx, authserver.NewGrant{
-			ClientID: g.ClientID, Subject: g.Subject, FHIRUser: g.FHIRUser,
-			Scope: g.Scope, Launch: launch, RefreshToken: g.RefreshToken,
-		})
+		_, id, err := tokens.CreateGrant(ctx, ng)
 		switch {
 		case errors.Is(err, tokenstore.ErrConflict):
 			logger.Info("demo grant already in store", "index", i, "client_id", g.ClientID)
@@ -237,6 +265,38 @@ func createGrants(ctx context.Context, tokens *authserver.TokenHandler, gs []Gra
 		}
 	}
 	return nil
+}
+
+// mintDemoGrant creates a grant like gs[0] but with a new random refresh
+// token, or returns nil if gs is empty.
+func mintDemoGrant(ctx context.Context, tokens *authserver.TokenHandler, gs []GrantConfig) (*DemoGrant, error) {
+	if len(gs) == 0 {
+		return nil, nil
+	}
+	ng, err := newGrant(gs[0])
+	if err != nil {
+		return nil, fmt.Errorf("demo: grant 0: %w", err)
+	}
+	ng.RefreshToken = "" // a new random one
+	rt, id, err := tokens.CreateGrant(ctx, ng)
+	if err != nil {
+		return nil, fmt.Errorf("demo: minting the demo grant: %w", err)
+	}
+	return &DemoGrant{ClientID: ng.ClientID, RefreshToken: rt, GrantID: id, Patient: ng.Launch.Patient}, nil
+}
+
+// newGrant is the authserver.NewGrant of a configured grant.
+func newGrant(g GrantConfig) (authserver.NewGrant, error) {
+	var launch authserver.Launch
+	if len(g.Launch) > 0 {
+		if err := json.Unmarshal(g.Launch, &launch); err != nil {
+			return authserver.NewGrant{}, fmt.Errorf("launch: %w", err)
+		}
+	}
+	return authserver.NewGrant{
+		ClientID: g.ClientID, Subject: g.Subject, FHIRUser: g.FHIRUser,
+		Scope: g.Scope, Launch: launch, RefreshToken: g.RefreshToken,
+	}, nil
 }
 
 // issuerVerifier dispatches a token to the verifier of its issuer, so that

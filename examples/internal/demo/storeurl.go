@@ -1,6 +1,7 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -13,11 +14,24 @@ import (
 	"github.com/smartauth/smartauth/tokenstore/redisstore"
 )
 
+// StoreOptions are the names OpenStore gives the demo's data in a shared
+// store.
+type StoreOptions struct {
+	// RedisPrefix is the redisstore key prefix. Zero value:
+	// "smartauth-demo:".
+	RedisPrefix string
+	// PostgresTablePrefix is the pgstore table prefix. Zero value:
+	// "smartauth_demo_".
+	PostgresTablePrefix string
+}
+
 // OpenStore opens the token store named by rawURL: "" or "memory" for a new
 // in-memory store, "redis://…" / "rediss://…" for Redis, "postgres://…" /
 // "postgresql://…" for PostgreSQL (whose schema is migrated). close releases
-// the connections.
-func OpenStore(ctx context.Context, rawURL string) (store tokenstore.Store, close func(), err error) {
+// the connections. The Redis client honours context deadlines
+// (ContextTimeoutEnabled), so that the token endpoint's StoreTimeout bounds
+// every command.
+func OpenStore(ctx context.Context, rawURL string, o StoreOptions) (store tokenstore.Store, close func(), err error) {
 	if rawURL == "" || rawURL == "memory" {
 		return tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}), func() {}, nil
 	}
@@ -31,18 +45,19 @@ func OpenStore(ctx context.Context, rawURL string) (store tokenstore.Store, clos
 		if err != nil {
 			return nil, nil, fmt.Errorf("demo: redis URL: %w", err)
 		}
+		opt.ContextTimeoutEnabled = true
 		client := redis.NewClient(opt)
 		if err := client.Ping(ctx).Err(); err != nil {
 			_ = client.Close()
 			return nil, nil, fmt.Errorf("demo: redis: %w", err)
 		}
-		return redisstore.New(client, redisstore.Options{Prefix: "smartauth-demo:"}), func() { _ = client.Close() }, nil
+		return redisstore.New(client, redisstore.Options{Prefix: cmp.Or(o.RedisPrefix, "smartauth-demo:")}), func() { _ = client.Close() }, nil
 	case "postgres", "postgresql":
 		pool, err := pgxpool.New(ctx, rawURL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("demo: postgres: %w", err)
 		}
-		s, err := pgstore.New(pool, pgstore.Options{TablePrefix: "smartauth_demo_"})
+		s, err := pgstore.New(pool, pgstore.Options{TablePrefix: cmp.Or(o.PostgresTablePrefix, "smartauth_demo_")})
 		if err == nil {
 			err = s.Migrate(ctx)
 		}
