@@ -2,9 +2,8 @@
 // the OAuth 2.0 authorization endpoint with PKCE and the SMART EHR and
 // standalone launches, the token endpoint with the authorization_code and
 // refresh_token grants (RFC 6749 §4.1, §6, SMART App Launch 2.2), client
-// authentication,
-// access-token signing with key rotation, the JWK Set, discovery,
-// introspection and revocation.
+// authentication, access-token signing with key rotation, the JWK Set,
+// discovery, introspection and revocation.
 //
 // # Token endpoint
 //
