@@ -83,25 +83,8 @@ type CodeStore interface {
 	ConsumeLaunch(ctx context.Context, ref TokenRef, now time.Time) (Launch, error)
 }
 
-// RedeemRequest is the input of CodeStore.RedeemCode.
-type RedeemRequest struct {
-	// Code is the presented code: ParseRefreshToken of its value. A
-	// TokenRef whose GrantID is empty or is not the code's GrantID names
-	// no code (every code value names its grant), so RedeemCode answers
-	// ErrNotFound for it.
-	Code TokenRef
-	// ClientID is the authenticated client (for a public client, the
-	// client_id of the request).
-	ClientID string
-	// Now is the caller's time of the request. It decides expiry and is
-	// recorded as the code's UsedAt, and as the RevokedAt of a grant
-	// revoked because the code was presented again. It plays no part in
-	// telling the first presentation from the others, which the store
-	// decides by the order in which they reach it.
-	Now time.Time
-}
-
-// The rules of CodeStore.RedeemCode, checked in this order, atomically:
+// RedeemRequest is the input of CodeStore.RedeemCode, whose rules are,
+// checked in this order, atomically:
 //
 //  1. code unknown (never stored, removed after ExpiresAt + CodeRetention,
 //     or Code.GrantID is not its GrantID)              -> ErrNotFound
@@ -130,3 +113,19 @@ type RedeemRequest struct {
 // wants them checked, RFC 6749 §4.1.2 wants a code used twice refused and
 // the tokens issued from it revoked, and RFC 7636 §4.6 the verifier
 // compared with the challenge.
+type RedeemRequest struct {
+	// Code is the presented code: ParseRefreshToken of its value. A
+	// TokenRef whose GrantID is empty or is not the code's GrantID names
+	// no code (every code value names its grant), so RedeemCode answers
+	// ErrNotFound for it.
+	Code TokenRef
+	// ClientID is the authenticated client (for a public client, the
+	// client_id of the request).
+	ClientID string
+	// Now is the caller's time of the request. It decides expiry and is
+	// recorded as the code's UsedAt, and as the RevokedAt of a grant
+	// revoked because the code was presented again. It plays no part in
+	// telling the first presentation from the others, which the store
+	// decides by the order in which they reach it.
+	Now time.Time
+}

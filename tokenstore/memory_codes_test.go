@@ -118,3 +118,7 @@ func TestMemoryStoreCreateCodeInvalid(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, tokenstore.IsRecordError(err))
 }
+
+func BenchmarkMemoryRedeemCode(b *testing.B) {
+	storetest.BenchmarkRedeemCode(b, tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}))
+}
