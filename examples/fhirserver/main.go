@@ -15,6 +15,11 @@
 //	-config    configuration file (default testdata/demo-config.json)
 //	-data      directory of FHIR resources (default testdata/fhir)
 //	-store     token store: memory (default), redis://…, postgres://…
+//	-app-addr  listen address of the sample SMART app, another origin
+//	           (default 127.0.0.1:8081; empty: no sample app)
+//
+// It is also a SMART sandbox: open the launch page it prints to launch the
+// sample app (or yours) with an EHR or a standalone launch.
 package main
 
 import (
@@ -49,6 +54,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	configPath := fs.String("config", "testdata/demo-config.json", "configuration file")
 	dataDir := fs.String("data", "testdata/fhir", "directory of FHIR resources (*.json)")
 	storeURL := fs.String("store", "memory", "token store: memory, redis://… or postgres://…")
+	appAddr := fs.String("app-addr", "127.0.0.1:8081", "listen address of the sample SMART app (another origin); empty: none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,9 +80,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *baseURL == "" {
 		*baseURL = "http://" + ln.Addr().String()
 	}
-	srv, err := demo.New(ctx, demo.Options{BaseURL: *baseURL, Config: cfg, DataDir: *dataDir, Store: store, Logger: logger})
+	var appLn net.Listener
+	appURL := ""
+	if *appAddr != "" {
+		if appLn, err = net.Listen("tcp", *appAddr); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		appURL = "http://" + appLn.Addr().String()
+	}
+	srv, err := demo.New(ctx, demo.Options{BaseURL: *baseURL, Config: cfg, DataDir: *dataDir, Store: store, Logger: logger, AppURL: appURL})
 	if err != nil {
 		_ = ln.Close()
+		if appLn != nil {
+			_ = appLn.Close()
+		}
 		return err
 	}
 	if sw, ok := store.(tokenstore.Sweeper); ok {
@@ -92,9 +110,15 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "base_url", *baseURL, "store", storeKind(*storeURL))
+	var apps *http.Server
+	if appLn != nil {
+		apps = &http.Server{Handler: srv.AppHandler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+		go func() { errc <- apps.Serve(appLn) }()
+		logger.Info("sample app listening", "url", appURL)
+	}
 
 	select {
 	case err := <-errc:
@@ -104,6 +128,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if apps != nil {
+		_ = apps.Shutdown(shutdownCtx)
+	}
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
