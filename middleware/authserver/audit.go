@@ -58,7 +58,9 @@ func SlogAudit(l *slog.Logger) AuditFunc {
 			logger = slog.Default()
 		}
 		level := slog.LevelInfo
-		if e.Kind != AuditRefreshSucceeded && e.Kind != AuditGrantCreated {
+		switch e.Kind {
+		case AuditRefreshSucceeded, AuditGrantCreated, AuditCodeIssued, AuditCodeExchanged, AuditLaunchCreated:
+		default:
 			level = slog.LevelWarn
 		}
 		attrs := []slog.Attr{slog.String("event", e.Kind)}
