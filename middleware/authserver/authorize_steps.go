@@ -65,8 +65,10 @@ func (h *AuthorizationHandler) resume(w http.ResponseWriter, r *http.Request, va
 // proceed runs the steps of st that are not over, giving answer to the
 // step whose page was posted, and issues the code when they are.
 func (h *AuthorizationHandler) proceed(w http.ResponseWriter, r *http.Request, st *interactionState, client *Client, answer url.Values) {
+	shown := *client
+	shown.SecretHash = "" // the steps have no use for it
 	in := &Interaction{
-		Client: *client, RedirectURI: st.Req.RedirectURI, Scope: st.Req.Scope,
+		Client: shown, RedirectURI: st.Req.RedirectURI, Scope: st.Req.Scope,
 		EHRLaunch: st.Req.EHR, Launch: st.Launch, User: st.User.user(), action: h.endpoint,
 	}
 	answering := st.Step

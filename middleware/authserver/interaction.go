@@ -129,7 +129,8 @@ func (f ConsentFunc) Approve(w http.ResponseWriter, r *http.Request, in *Interac
 // Interaction is what a step knows of the authorization in progress. The
 // steps must not modify it.
 type Interaction struct {
-	// Client is the client asking for authorization.
+	// Client is the client asking for authorization (without its
+	// SecretHash).
 	Client Client
 	// RedirectURI is where the app will receive the answer.
 	RedirectURI string
