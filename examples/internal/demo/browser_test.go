@@ -78,7 +78,9 @@ func waitApp(t *testing.T, ctx context.Context, status string) {
 		if err == nil {
 			break
 		}
-		require.NoError(t, ctx.Err(), "waiting for the app to report %q: %v; the page shows:\n%s", status, err, pageText(t, context.WithoutCancel(ctx)))
+		if ctx.Err() != nil {
+			t.Fatalf("waiting for the app to report %q: %v; the page shows:\n%s", status, err, lastPage(t, ctx))
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	appErr, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error').hidden ? '' : document.getElementById('error').textContent`))
@@ -86,10 +88,38 @@ func waitApp(t *testing.T, ctx context.Context, status string) {
 	require.Empty(t, appErr, "the app failed")
 }
 
+// lastPage returns what the page shows after ctx ended (for a failure
+// message), waiting 5 s at most.
+func lastPage(t *testing.T, ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
+	return text
+}
+
+// waitVisible waits until the element sel is visible, across the
+// navigations (redirects) that lead to its page.
+func waitVisible(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	for {
+		err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel)))
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("waiting for %s: %v; the page shows:\n%s", sel, err, lastPage(t, ctx))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // pageText returns what the page shows.
 func pageText(t *testing.T, ctx context.Context) string {
 	t.Helper()
-	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ''`))
 	require.NoError(t, err)
 	return text
 }
@@ -106,7 +136,7 @@ func TestBrowserLaunch(t *testing.T) {
 		t.Helper()
 		err := chromedp.Do(ctx, actions...)
 		if errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("the browser did not get there in time; the page shows:\n%s", pageText(t, context.WithoutCancel(ctx)))
+			t.Fatalf("the browser did not get there in time; the page shows:\n%s", lastPage(t, ctx))
 		}
 		require.NoError(t, err)
 	}
@@ -121,15 +151,15 @@ func TestBrowserLaunch(t *testing.T) {
 	// patient and consents.
 	run(chromedp.Navigate(s.srv.AppURL))
 	waitApp(t, ctx, "Ready: launch the app standalone, or from the sandbox launcher (EHR launch).")
-	run(chromedp.Click(chromedp.CSS("#launch")),
-		chromedp.WaitVisible(chromedp.CSS("#user")))
+	run(chromedp.Click(chromedp.CSS("#launch")))
+	waitVisible(t, ctx, "#user")
 	assert.Contains(t, pageText(t, ctx), "sample-app asks to use your health record.")
 	run(chromedp.SetValue(chromedp.CSS("#user"), "practitioner-SMART-1234"),
-		chromedp.Click(chromedp.CSS("#sign-in")),
-		chromedp.WaitVisible(chromedp.CSS("#pick")),
-		chromedp.Click(chromedp.CSS(`[id="choice-`+seedPatient+`"]`)),
-		chromedp.Click(chromedp.CSS("#pick")),
-		chromedp.WaitVisible(chromedp.CSS("#allow")))
+		chromedp.Click(chromedp.CSS("#sign-in")))
+	waitVisible(t, ctx, "#pick")
+	run(chromedp.Click(chromedp.CSS(`[id="choice-`+seedPatient+`"]`)),
+		chromedp.Click(chromedp.CSS("#pick")))
+	waitVisible(t, ctx, "#allow")
 	consent := pageText(t, ctx)
 	assert.Contains(t, consent, "Allow sample-app to access your data?")
 	assert.Contains(t, consent, "Signed in as Dr. Susan Careful. Patient: Adrian Ebert.")
@@ -157,14 +187,14 @@ func TestBrowserLaunch(t *testing.T) {
 	// EHR launch from the launch page: Dr. Careful opens the app in
 	// Alysa Nader's chart; the EHR session signs her in, the patient is
 	// in context, she consents.
-	run(chromedp.Navigate(s.srv.LauncherURL),
-		chromedp.WaitVisible(chromedp.CSS("#launch-app")),
-		chromedp.Click(chromedp.CSS("#type-ehr")),
+	run(chromedp.Navigate(s.srv.LauncherURL))
+	waitVisible(t, ctx, "#launch-app")
+	run(chromedp.Click(chromedp.CSS("#type-ehr")),
 		chromedp.SetValue(chromedp.CSS("#provider"), "SMART-1234"),
 		chromedp.SetValue(chromedp.CSS("#patient"), otherPatient),
 		chromedp.SetValue(chromedp.CSS("#encounter"), "enc-other-patient-1"),
-		chromedp.Click(chromedp.CSS("#launch-app")),
-		chromedp.WaitVisible(chromedp.CSS("#allow")))
+		chromedp.Click(chromedp.CSS("#launch-app")))
+	waitVisible(t, ctx, "#allow")
 	consent = pageText(t, ctx)
 	assert.Contains(t, consent, "Signed in as Dr. Susan Careful. Patient: Alysa Nader.")
 	assert.NotContains(t, consent, "Choose a patient")
