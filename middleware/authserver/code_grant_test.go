@@ -36,6 +36,7 @@ func TestCodeExchangeRefusals(t *testing.T) {
 		kept     outcome = iota // the code can still be exchanged
 		consumed                // the code is gone, nothing was issued
 		revoked                 // the grant made from the code is revoked
+		dead                    // expired: nobody can use it, nothing to revoke
 	)
 	tests := []struct {
 		name     string
@@ -92,7 +93,7 @@ func TestCodeExchangeRefusals(t *testing.T) {
 				e.clock.Advance(authserver.DefaultCodeLifetime)
 				return e.exchange(appPublic, code, p, appPublicCB)
 			},
-			status: 400, body: bodyInvalidCode, thenCode: kept /* expired: nobody can use it */},
+			status: 400, body: bodyInvalidCode, thenCode: dead},
 		{name: "another client's code", rfc: "RFC 6749 §4.1.3 (code issued to the authenticated client)",
 			run: func(e *authzEnv, code string, p pkce) *httptest.ResponseRecorder {
 				return e.exchange(appOther, code, p, appPublicCB)
@@ -133,11 +134,9 @@ func TestCodeExchangeRefusals(t *testing.T) {
 
 			after := e.exchange(appPublic, code, p, appPublicCB)
 			switch tt.thenCode {
+			case dead:
+				assert.Equal(t, bodyInvalidCode, after.Body.String())
 			case kept:
-				if tt.name == "expired code" {
-					assert.Equal(t, bodyInvalidCode, after.Body.String())
-					return
-				}
 				assert.Equal(t, http.StatusOK, after.Code, "the refusal consumed the code: %s", after.Body.String())
 			case consumed:
 				assert.Equal(t, bodyInvalidCode, after.Body.String())
