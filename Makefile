@@ -22,3 +22,5 @@ fuzz:
 	go test -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/internal/fhirspec/
 	go test -run '^$$' -fuzz '^FuzzReplacer$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./examples/internal/fhirproxy/
 	go test -run '^$$' -fuzz '^FuzzVerifyResponse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/
+	go test -run '^$$' -fuzz '^FuzzAuthorizeRequest$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/authserver/
+	go test -run '^$$' -fuzz '^FuzzInteractionField$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./middleware/authserver/

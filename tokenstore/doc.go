@@ -1,6 +1,7 @@
 // Package tokenstore defines how smartauth persists refresh-token families
-// (grants) and hashed refresh tokens, and provides the in-memory default
-// implementation.
+// (grants) and hashed refresh tokens (Store), and authorization codes and
+// SMART EHR launches (CodeStore), and provides the in-memory default
+// implementation of both.
 //
 // The package knows nothing of HTTP or JWT: the launch context of a grant is
 // opaque bytes, tokens are only ever seen as their SHA-256 Hash. Engine
@@ -17,6 +18,16 @@
 // RotateRequest.RetryWindow, without ever leaving two live tokens in a
 // family (see Store and RotateRequest).
 //
+// Authorization codes are kept hashed too (CodeStore). A code names the
+// grant it will create: the authorization server picks the grant ID when
+// it issues the code and makes the code value with NewRefreshToken, so a
+// store keeps the code with the family it creates. RedeemCode lets a code
+// be exchanged once, whatever the number of concurrent presentations, and
+// revokes the grant made from a code presented twice; if that grant does
+// not exist yet, a revoked placeholder takes its ID so it never will
+// (see RedeemRequest). EHR launches are single-use records of a launch
+// context, consumed with ConsumeLaunch.
+//
 // Usage sketch:
 //
 //	store := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
@@ -29,4 +40,16 @@
 //		Presented: tokenstore.ParseRefreshToken(tok), Next: nextRef.Hash,
 //		ClientID: "app", Now: time.Now(), RetryWindow: 10 * time.Second})
 //	// hand "next" to the client; res.Grant holds scope and launch context.
+//
+// Authorization codes, on the same store:
+//
+//	grantID := tokenstore.NewID()
+//	code, ref := tokenstore.NewRefreshToken(grantID)
+//	err := store.CreateCode(ctx, tokenstore.AuthorizationCode{Hash: ref.Hash,
+//		GrantID: grantID, ClientID: "app", ..., ExpiresAt: now.Add(time.Minute)})
+//	// redirect with code; the client exchanges it:
+//	c, err := store.RedeemCode(ctx, tokenstore.RedeemRequest{
+//		Code: tokenstore.ParseRefreshToken(code), ClientID: "app", Now: time.Now()})
+//	// check c.RedirectURI and the PKCE verifier against c.CodeChallenge,
+//	// then store.CreateGrant(ctx, tokenstore.Grant{ID: c.GrantID, ...}, first)
 package tokenstore

@@ -6,23 +6,29 @@ import "errors"
 // errors.Is. A store failure is never reported as one of these.
 var (
 	// ErrNotFound: no record with that hash, ID or key (or it was removed
-	// after expiring).
+	// after expiring), or a launch that was already consumed.
 	ErrNotFound = errors.New("tokenstore: not found")
-	// ErrExpired: the refresh token or its grant has expired.
+	// ErrExpired: the refresh token or its grant, the authorization code
+	// or the launch has expired.
 	ErrExpired = errors.New("tokenstore: expired")
 	// ErrReused: an already rotated (or superseded) refresh token was
 	// presented again, and the presentation was not a retry (see the rules
-	// of Store.Rotate). Rotate has revoked the whole family.
-	ErrReused = errors.New("tokenstore: refresh token reused")
+	// of Store.Rotate). Rotate has revoked the whole family. Also: an
+	// authorization code was presented again; RedeemCode has revoked the
+	// grant made from it (see RedeemRequest).
+	ErrReused = errors.New("tokenstore: refresh token or code reused")
 	// ErrRevoked: the grant (token family) has been revoked.
 	ErrRevoked = errors.New("tokenstore: grant revoked")
-	// ErrClientMismatch: the token belongs to a grant of another client.
+	// ErrClientMismatch: the token belongs to a grant of another client,
+	// or the code was issued to another client.
 	ErrClientMismatch = errors.New("tokenstore: token belongs to another client")
 	// ErrReplayed: UseOnce saw the key before and its record has not
 	// expired.
 	ErrReplayed = errors.New("tokenstore: one-time value replayed")
 	// ErrConflict: CreateGrant found a grant with the same ID or a token
-	// with the same hash, or Rotate found a token with the hash Next.
+	// with the same hash, Rotate found a token with the hash Next,
+	// CreateCode found a code with the same hash or grant ID or a grant
+	// with that ID, or CreateLaunch a launch with the same hash.
 	ErrConflict = errors.New("tokenstore: record already exists")
 )
 

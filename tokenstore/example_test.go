@@ -82,7 +82,7 @@ func ExampleNewMemoryStore() {
 	// generation: 2 retry: false
 	// launch context: {"patient":"123"}
 	// expires: 2030-01-31
-	// tokenstore: refresh token reused
+	// tokenstore: refresh token or code reused
 	// tokenstore: grant revoked
 }
 
@@ -99,4 +99,97 @@ func ExampleMemoryStore_Sweep() {
 	// Output:
 	// tokenstore: one-time value replayed
 	// 1 <nil>
+}
+
+// An authorization code is created at the authorization endpoint and
+// exchanged once at the token endpoint; a second exchange revokes the
+// grant made from it.
+func ExampleMemoryStore_RedeemCode() {
+	ctx := context.Background()
+	store := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
+	now := time.Date(2030, time.January, 1, 9, 0, 0, 0, time.UTC)
+
+	// The user has signed in and consented: the server picks the ID of the
+	// grant the code will create, and makes a code value that names it.
+	grantID := tokenstore.NewID()
+	code, ref := tokenstore.NewRefreshToken(grantID)
+	err := store.CreateCode(ctx, tokenstore.AuthorizationCode{
+		Hash:          ref.Hash,
+		GrantID:       grantID,
+		ClientID:      "growth-chart",
+		RedirectURI:   "https://growth-chart.example.org/callback",
+		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		Scope:         "openid fhirUser offline_access launch/patient patient/*.rs",
+		Subject:       "user-1",
+		LaunchContext: []byte(`{"patient":"123"}`),
+		IssuedAt:      now,
+		ExpiresAt:     now.Add(time.Minute),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// The client exchanges the code. The server checks redirect_uri and
+	// the PKCE verifier against the record, then creates the grant.
+	redeem := func(at time.Time) (tokenstore.AuthorizationCode, error) {
+		return store.RedeemCode(ctx, tokenstore.RedeemRequest{
+			Code: tokenstore.ParseRefreshToken(code), ClientID: "growth-chart", Now: at,
+		})
+	}
+	c, err := redeem(now.Add(2 * time.Second))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("redirect_uri:", c.RedirectURI)
+	grant := tokenstore.Grant{
+		ID: c.GrantID, ClientID: c.ClientID, Subject: c.Subject, Scope: c.Scope,
+		LaunchContext: c.LaunchContext, IssuedAt: c.UsedAt, ExpiresAt: c.UsedAt.Add(90 * 24 * time.Hour),
+		Kind: tokenstore.KindOffline,
+	}
+	_, first := tokenstore.NewRefreshToken(grant.ID)
+	if err := store.CreateGrant(ctx, grant, tokenstore.RefreshToken{
+		Hash: first.Hash, IssuedAt: grant.IssuedAt, ExpiresAt: grant.ExpiresAt,
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// The same code presented again: refused, and the grant is revoked.
+	_, err = redeem(now.Add(5 * time.Second))
+	fmt.Println(err)
+	g, _ := store.Grant(ctx, grantID)
+	fmt.Println("revoked:", g.Revoked)
+	// Output:
+	// redirect_uri: https://growth-chart.example.org/callback
+	// tokenstore: refresh token or code reused
+	// revoked: true
+}
+
+// The EHR registers a launch and hands its value to the app; the
+// authorization endpoint consumes it once.
+func ExampleMemoryStore_ConsumeLaunch() {
+	ctx := context.Background()
+	store := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
+	now := time.Date(2030, time.January, 1, 9, 0, 0, 0, time.UTC)
+
+	launch, hash := tokenstore.NewToken()
+	if err := store.CreateLaunch(ctx, tokenstore.Launch{
+		Hash:          hash,
+		LaunchContext: []byte(`{"patient":"123","encounter":"e-9"}`),
+		IssuedAt:      now,
+		ExpiresAt:     now.Add(5 * time.Minute),
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	l, err := store.ConsumeLaunch(ctx, tokenstore.ParseRefreshToken(launch), now.Add(10*time.Second))
+	fmt.Println(string(l.LaunchContext), err)
+	_, err = store.ConsumeLaunch(ctx, tokenstore.ParseRefreshToken(launch), now.Add(20*time.Second))
+	fmt.Println(err)
+	// Output:
+	// {"patient":"123","encounter":"e-9"} <nil>
+	// tokenstore: not found
 }

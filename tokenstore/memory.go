@@ -22,8 +22,9 @@ var ErrCapacity = errors.New("tokenstore: memory store is full")
 type MemoryOptions struct {
 	// SweepInterval is how often, at most, a write also removes expired
 	// records (as Sweep does), judged by the time the write carries:
-	// RotateRequest.Now, the now of RevokeGrant and UseOnce, or the
-	// IssuedAt of the grant passed to CreateGrant. The sweep runs after the
+	// RotateRequest.Now, RedeemRequest.Now, the now of RevokeGrant,
+	// UseOnce and ConsumeLaunch, or the IssuedAt of the grant, code or
+	// launch passed to CreateGrant, CreateCode or CreateLaunch. The sweep runs after the
 	// write, in the same critical section, so a write always sees the
 	// records as they were and answers ErrExpired rather than ErrNotFound
 	// for a record that has just expired. Zero means DefaultSweepInterval;
@@ -42,6 +43,16 @@ type MemoryOptions struct {
 	// limit: records are then bounded only by their expiry (client
 	// assertions live a few minutes).
 	MaxOneTimeKeys int
+
+	// MaxCodes caps the number of authorization-code records held, the
+	// same way, in CreateCode. Zero means no limit: records are then
+	// bounded by their expiry (ExpiresAt + tokenstore.CodeRetention).
+	MaxCodes int
+
+	// MaxLaunches caps the number of launch records held, the same way,
+	// in CreateLaunch. Zero means no limit: records are then bounded by
+	// their expiry.
+	MaxLaunches int
 
 	// Clock is the store's own clock: Rotate reads it when it accepts the
 	// first presentation of a token and when the token is presented again,
@@ -71,7 +82,14 @@ type MemoryOptions struct {
 //     (Rotate would answer ErrExpired before looking at UsedAt, so this
 //     never hides a reuse); used and superseded records are otherwise
 //     kept, so that reuse is detected for as long as it matters;
-//   - a UseOnce record is removed once its expiry has passed.
+//   - a UseOnce record is removed once its expiry has passed;
+//   - an authorization-code record is removed once its ExpiresAt +
+//     CodeRetention has passed, used or not; a launch once its ExpiresAt
+//     has passed, and as soon as it is consumed.
+//
+// The revoked placeholder grant RedeemCode stores when a code is presented
+// twice before its grant exists (AuthorizationCode.RevokedGrant) is a
+// grant like the others; it does not count against MaxGrants.
 //
 // The order of presentations is the order in which Rotate takes the mutex;
 // the retry window is measured on MemoryOptions.Clock.
@@ -82,13 +100,18 @@ type MemoryStore struct {
 	sweepInterval  time.Duration
 	maxGrants      int
 	maxOneTimeKeys int
+	maxCodes       int
+	maxLaunches    int
 	clock          func() time.Time
 
-	mu        sync.Mutex
-	grants    map[string]*Grant
-	tokens    map[Hash]memoryToken
-	once      map[string]time.Time // key -> expiresAt
-	lastSweep time.Time
+	mu         sync.Mutex
+	grants     map[string]*Grant
+	tokens     map[Hash]memoryToken
+	once       map[string]time.Time // key -> expiresAt
+	codes      map[Hash]AuthorizationCode
+	codeGrants map[string]Hash // GrantID -> hash of its code
+	launches   map[Hash]Launch
+	lastSweep  time.Time
 }
 
 // memoryToken is what a MemoryStore keeps of a refresh token: its record
@@ -106,8 +129,9 @@ type memoryToken struct {
 }
 
 var (
-	_ Store   = (*MemoryStore)(nil)
-	_ Sweeper = (*MemoryStore)(nil)
+	_ Store     = (*MemoryStore)(nil)
+	_ CodeStore = (*MemoryStore)(nil)
+	_ Sweeper   = (*MemoryStore)(nil)
 )
 
 // NewMemoryStore returns an empty MemoryStore configured by opts.
@@ -124,10 +148,15 @@ func NewMemoryStore(opts MemoryOptions) *MemoryStore {
 		sweepInterval:  interval,
 		maxGrants:      opts.MaxGrants,
 		maxOneTimeKeys: opts.MaxOneTimeKeys,
+		maxCodes:       opts.MaxCodes,
+		maxLaunches:    opts.MaxLaunches,
 		clock:          clock,
 		grants:         make(map[string]*Grant),
 		tokens:         make(map[Hash]memoryToken),
 		once:           make(map[string]time.Time),
+		codes:          make(map[Hash]AuthorizationCode),
+		codeGrants:     make(map[string]Hash),
+		launches:       make(map[Hash]Launch),
 	}
 }
 
@@ -347,8 +376,10 @@ func (s *MemoryStore) UseOnce(ctx context.Context, key string, expiresAt, now ti
 
 // Sweep implements Sweeper: it removes the grants whose ExpiresAt is not
 // after now together with all their refresh-token records, the
-// refresh-token records whose own ExpiresAt is not after now, and the
-// expired UseOnce records. It returns the number of records removed.
+// refresh-token records whose own ExpiresAt is not after now, the
+// expired UseOnce records, the authorization codes whose ExpiresAt +
+// CodeRetention is not after now and the launches whose ExpiresAt is not
+// after now. It returns the number of records removed.
 func (s *MemoryStore) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -392,6 +423,19 @@ func (s *MemoryStore) sweep(now time.Time) int64 {
 	for key, exp := range s.once {
 		if !now.Before(exp) {
 			delete(s.once, key)
+			n++
+		}
+	}
+	for h, c := range s.codes {
+		if !now.Before(c.ExpiresAt.Add(CodeRetention)) {
+			delete(s.codes, h)
+			delete(s.codeGrants, c.GrantID)
+			n++
+		}
+	}
+	for h, l := range s.launches {
+		if !now.Before(l.ExpiresAt) {
+			delete(s.launches, h)
 			n++
 		}
 	}

@@ -31,6 +31,23 @@ func TestMemoryStoreConcurrentInstances(t *testing.T) {
 	storetest.RunConcurrentInstances(t, []tokenstore.Store{s, s}, 20)
 }
 
+func TestMemoryStoreCodes(t *testing.T) {
+	storetest.RunCodes(t, func(t *testing.T) storetest.FullStore {
+		return tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
+	})
+}
+
+func TestMemoryStoreCodesSweepingEveryWrite(t *testing.T) {
+	storetest.RunCodes(t, func(t *testing.T) storetest.FullStore {
+		return tokenstore.NewMemoryStore(tokenstore.MemoryOptions{SweepInterval: time.Nanosecond})
+	})
+}
+
+func TestMemoryStoreCodeInstances(t *testing.T) {
+	s := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
+	storetest.RunCodeInstances(t, []storetest.FullStore{s, s}, 20)
+}
+
 var t0 = time.Date(2030, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // noAutoSweep returns a store that removes records only when Sweep is called.

@@ -22,6 +22,11 @@
 //	-log-level  debug (default: refused requests are logged), info, warn or error
 //	-signing-keys  key set file shared by instances (JWK Set or PEM with kid;
 //	               re-read every 10 s); default: a key generated at start
+//	-app-addr   listen address of the sample SMART app, another origin
+//	            (default 127.0.0.1:8081; empty: no sample app)
+//
+// It is also a SMART sandbox: open the launch page it prints to launch the
+// sample app (or yours) with an EHR or a standalone launch.
 package main
 
 import (
@@ -70,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data", "", "`directory` of FHIR resources, one *.json file each (default: the built-in ones, a copy of testdata/fhir)")
 	storeURL := fs.String("store", "memory", "token store `URL`: memory, redis://… or postgres://…")
 	signingKeys := fs.String("signing-keys", "", "key set `file` shared by instances (JWK Set or PEM with kid, re-read every 10 s); default: a key generated at start")
+	appAddr := fs.String("app-addr", "127.0.0.1:8081", "listen `address` of the sample SMART app (another origin); empty: none")
 	var level slog.Level
 	fs.TextVar(&level, "log-level", slog.LevelDebug, "log `level`: debug (refused requests are logged at debug), info, warn or error")
 	fs.Usage = func() {
@@ -119,10 +125,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *baseURL == "" {
 		*baseURL = "http://" + ln.Addr().String()
 	}
+	var appLn net.Listener
+	appURL := ""
+	if *appAddr != "" {
+		if appLn, err = net.Listen("tcp", *appAddr); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("fhirserver: the sample app's address %s is not available (choose another with -app-addr, or -app-addr \"\" for none): %w", *appAddr, err)
+		}
+		appURL = "http://" + appLn.Addr().String()
+	}
 	srv, err := demo.New(ctx, demo.Options{BaseURL: *baseURL, Config: cfg, Data: data, Store: store, Logger: logger,
-		SigningKeysFile: *signingKeys})
+		SigningKeysFile: *signingKeys, AppURL: appURL})
 	if err != nil {
 		_ = ln.Close()
+		if appLn != nil {
+			_ = appLn.Close()
+		}
 		return err
 	}
 	if sw, ok := store.(tokenstore.Sweeper); ok {
@@ -138,9 +156,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "base_url", *baseURL, "store", storeKind(*storeURL))
+	var apps *http.Server
+	if appLn != nil {
+		apps = &http.Server{Handler: srv.AppHandler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+		go func() { errc <- apps.Serve(appLn) }()
+		logger.Info("sample app listening", "url", appURL)
+	}
 
 	select {
 	case err := <-errc:
@@ -150,6 +174,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if apps != nil {
+		_ = apps.Shutdown(shutdownCtx)
+	}
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -70,7 +70,7 @@ func SlogAudit(l *slog.Logger) AuditFunc {
 		}
 		level := slog.LevelInfo
 		switch e.Kind {
-		case AuditRefreshSucceeded, AuditGrantCreated, AuditClientCredentialsSucceeded:
+		case AuditRefreshSucceeded, AuditGrantCreated, AuditClientCredentialsSucceeded, AuditCodeIssued, AuditCodeExchanged, AuditLaunchCreated:
 		default:
 			level = slog.LevelWarn
 		}

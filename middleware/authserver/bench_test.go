@@ -46,3 +46,20 @@ func benchmarkRefresh(b *testing.B, alg string) {
 
 func BenchmarkRefreshRS256(b *testing.B) { benchmarkRefresh(b, "RS256") }
 func BenchmarkRefreshES256(b *testing.B) { benchmarkRefresh(b, "ES256") }
+
+// BenchmarkAuthorizeAndExchange: an authorization request whose steps
+// answer at once (validation, sealing, the code stored) and the code
+// exchange (redemption, grant, signed access and ID tokens), on the
+// memory store.
+func BenchmarkAuthorizeAndExchange(b *testing.B) {
+	e := newAuthzEnv(b, nil)
+	p := newPKCE()
+	params := authzParams(p)
+	b.ReportAllocs()
+	for b.Loop() {
+		code := e.code(params)
+		if rec := e.exchange(appPublic, code, p, appPublicCB); rec.Code != http.StatusOK {
+			b.Fatal(rec.Body.String())
+		}
+	}
+}

@@ -32,6 +32,12 @@ type Client struct {
 	// SecretHash is HashSecret(secret) for client_secret_basic and
 	// client_secret_post clients. The secret itself is never kept.
 	SecretHash string
+	// RedirectURIs are the client's registered redirection endpoints
+	// (RFC 6749 §3.1.2), compared exactly with the redirect_uri of its
+	// authorization requests. A client without any cannot use the
+	// authorization endpoint nor the authorization_code grant
+	// (unauthorized_client). See ValidateClient for what is accepted.
+	RedirectURIs []string
 	// JWKS is the client's registered public JWK Set (private_key_jwt).
 	JWKS json.RawMessage
 	// JWKSURL is the client's registered JWK Set URL (private_key_jwt),

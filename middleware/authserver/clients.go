@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -47,6 +48,7 @@ func NewStaticClients(clients ...Client) (*StaticClients, error) {
 			return nil, fmt.Errorf("client %d: %w: duplicate client ID", i, ErrInvalidRegistration)
 		}
 		c.JWKS = bytes.Clone(c.JWKS)
+		c.RedirectURIs = slices.Clone(c.RedirectURIs)
 		s.clients[c.ID] = &c
 	}
 	return s, nil
@@ -76,6 +78,11 @@ func (s *StaticClients) Client(_ context.Context, id string) (*Client, error) {
 //   - Scope holds only scope-token characters (RFC 6749 §3.3) and spaces.
 //
 // Its errors wrap ErrInvalidRegistration.
+//
+// RedirectURIs must be distinct absolute URIs without fragment (RFC 6749
+// §3.1.2): https, http for a loopback host only (localhost, 127.0.0.0/8,
+// ::1; RFC 8252 §7.3), or the private-use scheme of a native app, a
+// reversed domain name such as com.example.app (RFC 8252 §7.1).
 func ValidateClient(c *Client) error {
 	if c.ID == "" || strings.ContainsFunc(c.ID, isControl) {
 		return fmt.Errorf("%w: empty client ID or control characters in it", ErrInvalidRegistration)
@@ -120,7 +127,7 @@ func ValidateClient(c *Client) error {
 	default:
 		return fmt.Errorf("%w: unsupported authentication method", ErrInvalidRegistration)
 	}
-	return nil
+	return validateRedirectURIs(c.RedirectURIs)
 }
 
 // checkJWKSURL requires an absolute https URL without user info or

@@ -1,9 +1,10 @@
 // Package authserver provides the authorization-server side of smartauth:
-// the OAuth 2.0 token endpoint with the refresh_token grant (RFC 6749 §6,
-// SMART App Launch 2.2 "Refresh access token") and the client_credentials
-// grant (SMART Backend Services), client authentication, access-token
-// signing with keys shared by many instances and rotated together, the JWK
-// Set, discovery, introspection and revocation.
+// the OAuth 2.0 authorization endpoint with PKCE and the SMART EHR and
+// standalone launches, the token endpoint with the authorization_code,
+// refresh_token and client_credentials grants (RFC 6749 §4.1, §4.4, §6,
+// SMART App Launch 2.2, SMART Backend Services), client authentication,
+// access-token signing with keys shared by many instances and rotated
+// together, the JWK Set, discovery, introspection and revocation.
 //
 // # Token endpoint
 //
@@ -59,6 +60,39 @@
 // until its retire_after), so that the active key can be rotated across
 // instances with no moment where one instance's tokens fail on another: see
 // KeySet.SetKeys for the procedure.
+//
+// # Authorization endpoint
+//
+// AuthorizationHandler is the authorization endpoint of SMART App Launch
+// 2.2: response_type=code with PKCE S256 only, registered redirect URIs
+// compared exactly (errors before the redirect URI is established are
+// shown, never redirected), state required, aud checked against the FHIR
+// base URL, the EHR launch (CreateLaunch registers the context and
+// returns the single-use launch value) and the standalone launch
+// (launch/patient asks the host's PatientPicker). The host plugs in its
+// Login, PatientPicker and Consent: web steps that answer at once or show
+// a page posted back to the endpoint (see Interaction). Nothing is kept
+// on the server between those pages: the authorization in progress
+// travels sealed (AES-GCM) in a hidden field, bound to the browser by a
+// cookie. Codes live 60 s at most, are stored hashed in a
+// tokenstore.CodeStore, bound to the client, the redirect URI and the
+// code challenge, and name the grant they create; NewCodeGrant exchanges
+// them at the token endpoint (grant_type=authorization_code), and a code
+// presented twice revokes that grant. NewOpenIDConfigurationHandler
+// serves the OpenID Provider metadata that sso-openid-connect requires.
+//
+//	authz, _ := authserver.NewAuthorizationHandler(authserver.AuthorizationConfig{
+//		Endpoint: "https://auth.example.org/authorize",
+//		Issuer:   "https://auth.example.org",
+//		Audience: "https://fhir.example.org/r4",
+//		Clients:  clients, // with RedirectURIs
+//		Store:    store,   // a tokenstore.CodeStore with UseOnce
+//		Login:    myLogin, Patients: myPicker, Consent: myConsent,
+//		InteractionKey: key, // 32 bytes, the same on every instance
+//	})
+//	mux.Handle("/authorize", authz)
+//	// and in TokenConfig: Grants: []authserver.GrantHandler{authserver.NewCodeGrant(store)}
+//	// and in DiscoveryConfig: ExtraCapabilities: authz.Capabilities()
 //
 // # Usage sketch
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/smartauth/smartauth/tokenstore"
 )
@@ -40,15 +41,22 @@ type NewGrant struct {
 // (or a demo setup) calls once the user has authorised the client. It wraps
 // tokenstore.ErrConflict if a fixed RefreshToken is already in use.
 func (h *TokenHandler) CreateGrant(ctx context.Context, ng NewGrant) (refreshToken, grantID string, err error) {
+	token, g, err := h.createGrant(ctx, ng, tokenstore.NewID())
+	return token, g.ID, err
+}
+
+// createGrant is CreateGrant with the grant's ID chosen by the caller (the
+// code exchange creates the grant its code named); it returns the grant.
+func (h *TokenHandler) createGrant(ctx context.Context, ng NewGrant, id string) (string, tokenstore.Grant, error) {
 	if ng.ClientID == "" {
-		return "", "", errors.New("authserver: NewGrant.ClientID is required")
+		return "", tokenstore.Grant{}, errors.New("authserver: NewGrant.ClientID is required")
 	}
 	if len(strings.Fields(ng.Scope)) == 0 {
-		return "", "", errors.New("authserver: NewGrant.Scope is required")
+		return "", tokenstore.Grant{}, errors.New("authserver: NewGrant.Scope is required")
 	}
 	launch, err := marshalLaunch(ng.Launch)
 	if err != nil {
-		return "", "", err
+		return "", tokenstore.Grant{}, err
 	}
 	now := h.now()
 	kind, life := tokenstore.KindOnline, h.online
@@ -56,7 +64,7 @@ func (h *TokenHandler) CreateGrant(ctx context.Context, ng NewGrant) (refreshTok
 		kind, life = tokenstore.KindOffline, h.offline
 	}
 	g := tokenstore.Grant{
-		ID:            tokenstore.NewID(),
+		ID:            id,
 		ClientID:      ng.ClientID,
 		Subject:       ng.Subject,
 		FHIRUser:      ng.FHIRUser,
@@ -71,16 +79,16 @@ func (h *TokenHandler) CreateGrant(ctx context.Context, ng NewGrant) (refreshTok
 	if token == "" {
 		token, ref = tokenstore.NewRefreshToken(g.ID)
 	} else if ref = tokenstore.ParseRefreshToken(token); ref.GrantID != "" {
-		return "", "", errors.New("authserver: NewGrant.RefreshToken has the shape of a value that names a grant")
+		return "", tokenstore.Grant{}, errors.New("authserver: NewGrant.RefreshToken has the shape of a value that names a grant")
 	}
 	first := tokenstore.RefreshToken{
 		Hash: ref.Hash, GrantID: g.ID, Generation: 1, IssuedAt: now, ExpiresAt: g.NextExpiry(now),
 	}
 	if err := h.store.CreateGrant(ctx, g, first); err != nil {
-		return "", "", fmt.Errorf("authserver: creating grant: %w", err)
+		return "", tokenstore.Grant{}, fmt.Errorf("authserver: creating grant: %w", err)
 	}
 	h.audit(ctx, AuditEvent{Kind: AuditGrantCreated, ClientID: g.ClientID, GrantID: g.ID, Reason: string(kind), Time: now})
-	return token, g.ID, nil
+	return token, g, nil
 }
 
 // IssueTokens signs an access token for grant g with scope (the grant's
@@ -88,6 +96,12 @@ func (h *TokenHandler) CreateGrant(ctx context.Context, ng NewGrant) (refreshTok
 // grant has a Subject, and returns the token response carrying them,
 // refreshToken (if not empty) and the grant's launch context.
 func (h *TokenHandler) IssueTokens(ctx context.Context, g tokenstore.Grant, scope, refreshToken string) (*TokenResponse, error) {
+	return h.issueTokens(ctx, g, scope, refreshToken, authentication{})
+}
+
+// issueTokens is IssueTokens with the claims of the user's authentication
+// that the ID token of a code exchange carries.
+func (h *TokenHandler) issueTokens(ctx context.Context, g tokenstore.Grant, scope, refreshToken string, authn authentication) (*TokenResponse, error) {
 	launch, err := unmarshalLaunch(g.LaunchContext)
 	if err != nil {
 		return nil, err
@@ -118,6 +132,10 @@ func (h *TokenHandler) IssueTokens(ctx context.Context, g tokenstore.Grant, scop
 		c := idTokenClaims{
 			Issuer: h.issuer, Subject: g.Subject, Audience: g.ClientID,
 			IssuedAt: iat, ExpiresAt: exp, FHIRUser: g.FHIRUser,
+			Nonce: authn.nonce,
+		}
+		if !authn.authTime.IsZero() {
+			c.AuthTime = authn.authTime.Unix()
 		}
 		if hasScope(scope, "profile") {
 			c.Profile = g.FHIRUser // SMART v1 put the user's FHIR URL in "profile".
@@ -154,6 +172,16 @@ type idTokenClaims struct {
 	ExpiresAt int64  `json:"exp"`
 	FHIRUser  string `json:"fhirUser,omitempty"`
 	Profile   string `json:"profile,omitempty"`
+	Nonce     string `json:"nonce,omitempty"`
+	AuthTime  int64  `json:"auth_time,omitempty"`
+}
+
+// authentication is what an ID token says of the user's authentication at
+// the authorization endpoint: the request's nonce and the auth_time. A
+// refresh knows neither (OpenID Connect Core §12.2).
+type authentication struct {
+	nonce    string
+	authTime time.Time
 }
 
 // hasScope reports whether the space-separated scope holds name.

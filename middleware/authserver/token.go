@@ -160,6 +160,9 @@ type TokenRequest struct {
 	Now time.Time
 	// HTTPRequest is the underlying request, body already read.
 	HTTPRequest *http.Request
+	// Handler is the token endpoint answering, for grants that create
+	// grants or issue tokens (CreateGrant, IssueTokens).
+	Handler *TokenHandler
 }
 
 // TokenResponse is a successful token response (RFC 6749 §5.1) with the
@@ -353,7 +356,7 @@ func (h *TokenHandler) serveToken(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, errServer(nil))
 		return
 	}
-	resp, err := grant.HandleGrant(ctx, &TokenRequest{Client: client, Form: form, Now: h.now(), HTTPRequest: r})
+	resp, err := grant.HandleGrant(ctx, &TokenRequest{Client: client, Form: form, Now: h.now(), HTTPRequest: r, Handler: h})
 	if err == nil && resp == nil {
 		err = fmt.Errorf("authserver: grant handler %q returned no response", grantType)
 	}

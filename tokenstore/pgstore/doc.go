@@ -1,5 +1,5 @@
-// Package pgstore is a tokenstore.Store kept in PostgreSQL (12 or later),
-// through a pgx connection pool.
+// Package pgstore is a tokenstore.Store and tokenstore.CodeStore kept in
+// PostgreSQL (12 or later), through a pgx connection pool.
 //
 // Usage sketch:
 //
@@ -15,7 +15,7 @@
 //
 // # Tables
 //
-// schema.sql, embedded and run by Store.Migrate, creates three tables
+// schema.sql, embedded and run by Store.Migrate, creates five tables
 // (names for the default Options):
 //
 //   - smartauth_grants: one row per grant (token family), with its
@@ -26,7 +26,14 @@
 //     (used_at), the database-clock time its first presentation was
 //     accepted (accepted_at) and the hash of the successor its latest
 //     accepted presentation made (successor);
-//   - smartauth_one_time_keys: the keys recorded by UseOnce.
+//   - smartauth_one_time_keys: the keys recorded by UseOnce;
+//   - smartauth_codes: one row per authorization code, keyed by the
+//     SHA-256 hash of the code, with the ID of the grant it creates
+//     (grant_id, unique: one code per grant; no foreign key, the grant
+//     does not exist until the code is exchanged) and the time it was
+//     used (used_at);
+//   - smartauth_launches: one row per EHR launch not yet consumed, keyed
+//     by the SHA-256 hash of the launch value.
 //
 // Options.Schema and Options.TablePrefix place the tables elsewhere; the
 // SQL Migrate runs for them is Store.SchemaSQL. Times are timestamptz
@@ -37,7 +44,8 @@
 // Every statement of schema.sql is idempotent, so Migrate (or schema.sql)
 // also upgrades tables made by an earlier version: accepted_at and
 // successor were added for the retry window, by ALTER TABLE … ADD COLUMN
-// IF NOT EXISTS (nullable, no default: no table rewrite). Tokens used
+// IF NOT EXISTS (nullable, no default: no table rewrite); smartauth_codes
+// and smartauth_launches, for CodeStore, by CREATE TABLE IF NOT EXISTS. Tokens used
 // before the upgrade have neither, so presenting one again is reuse, as it
 // was. Migrate takes brief table locks (the ALTER TABLE and CREATE INDEX
 // statements, even when they change nothing); run it when deploying.
@@ -69,6 +77,21 @@
 // presentations of an unused token rotates it, across any number of pools
 // and processes, and a family never has two live tokens.
 //
+// # Authorization codes and launches
+//
+// RedeemCode follows the same pattern as Rotate. The common case (an
+// unused, unexpired code of the right client) is one UPDATE that marks it
+// used only if every rule allows it, and returns it; concurrent
+// presentations wait for its row lock, then find the code used and match
+// nothing. Otherwise a short transaction locks the code's row (SELECT …
+// FOR NO KEY UPDATE) and applies the rules of tokenstore.RedeemRequest:
+// for reuse, one INSERT … ON CONFLICT revokes the grant the code created
+// or inserts the revoked placeholder in its place
+// (tokenstore.AuthorizationCode.RevokedGrant), so that a CreateGrant
+// racing with it either meets the placeholder (ErrConflict) or is
+// revoked. CreateCode, CreateLaunch and ConsumeLaunch (a DELETE …
+// RETURNING: a consumed launch is gone) are one statement each.
+//
 // # Interrupted requests
 //
 // When a request's context ends, pgx closes its connection (by default;
@@ -90,7 +113,8 @@
 //
 // PostgreSQL does not expire rows by itself: the Store implements
 // tokenstore.Sweeper, and Sweep deletes expired grants with their tokens,
-// expired tokens and expired UseOnce records. Schedule it; until it runs,
+// expired tokens, expired UseOnce records, codes whose expiry is more than
+// tokenstore.CodeRetention past, and expired launches. Schedule it; until it runs,
 // expired records are kept but never accepted (expiry is decided by the
 // times stored in the rows and the caller's Now).
 //

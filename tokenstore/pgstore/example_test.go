@@ -67,3 +67,37 @@ func ExampleStore_Sweep() {
 		log.Printf("sweep: %d expired records removed", n)
 	}
 }
+
+// An EHR registers a launch; the authorization endpoint consumes it once
+// when the app brings its launch value.
+func ExampleStore_ConsumeLaunch() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, "postgres://app@127.0.0.1:5432/app")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	store, err := pgstore.New(pool, pgstore.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	now := time.Now()
+	launch, hash := tokenstore.NewToken() // handed to the app by the EHR
+	if err := store.CreateLaunch(ctx, tokenstore.Launch{
+		Hash: hash, ClientID: "my-app", LaunchContext: []byte(`{"patient":"123"}`),
+		IssuedAt: now, ExpiresAt: now.Add(5 * time.Minute),
+	}); err != nil {
+		log.Fatal(err)
+	}
+
+	// At the authorization endpoint:
+	l, err := store.ConsumeLaunch(ctx, tokenstore.ParseRefreshToken(launch), time.Now())
+	if err != nil {
+		log.Fatal(err) // ErrNotFound, ErrExpired: invalid launch; anything else: server error
+	}
+	if l.ClientID != "" && l.ClientID != "my-app" {
+		log.Fatal("launch issued to another app")
+	}
+	log.Printf("launch context %s", l.LaunchContext)
+}

@@ -67,7 +67,7 @@ func terminate(t *testing.T, admin *pgxpool.Pool, name string) int {
 
 // TestServerDown: while PostgreSQL is unreachable every method fails with
 // a store error, nothing is half written, and the token rotates exactly
-// once afterwards.
+// once afterwards; the code and the launch are taken exactly once.
 func TestServerDown(t *testing.T) {
 	admin := newPool(t, nil)
 	schema := newSchema(t, admin)
@@ -88,6 +88,13 @@ func TestServerDown(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	g := storetest.NewGrant(now)
 	first := storetest.CreateFamily(t, s, g)
+	code, launch := storetest.NewCode(now), storetest.NewLaunch(now)
+	require.NoError(t, s.CreateCode(t.Context(), code))
+	require.NoError(t, s.CreateLaunch(t.Context(), launch))
+	redeem := func(s tokenstore.CodeStore) error {
+		_, err := s.RedeemCode(t.Context(), tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now})
+		return err
+	}
 
 	proxy.Down()
 	ctx := t.Context()
@@ -105,9 +112,19 @@ func TestServerDown(t *testing.T) {
 	requireStoreError(t, s.UseOnce(ctx, "k", now.Add(time.Minute), now))
 	_, err = s.Sweep(ctx, now)
 	requireStoreError(t, err)
+	requireStoreError(t, s.CreateCode(ctx, storetest.NewCode(now)))
+	requireStoreError(t, redeem(s))
+	requireStoreError(t, redeem(pgstore.TransactionalOnly(s)))
+	requireStoreError(t, s.CreateLaunch(ctx, storetest.NewLaunch(now)))
+	_, err = s.ConsumeLaunch(ctx, storetest.LaunchRef(launch), now)
+	requireStoreError(t, err)
 
 	proxy.Up()
 	requireRotatesOnce(t, s, storetest.Ref(first), now.Add(2*time.Minute))
+	require.NoError(t, redeem(s))
+	require.ErrorIs(t, redeem(s), tokenstore.ErrReused)
+	_, err = s.ConsumeLaunch(ctx, storetest.LaunchRef(launch), now)
+	require.NoError(t, err)
 }
 
 // TestBackendTerminated: the pool's backends are terminated

@@ -80,7 +80,7 @@ func (p *schemaPool) store(t testing.TB) *pgstore.Store {
 	t.Cleanup(func() {
 		ctx := context.Background()
 		// Refresh tokens go with their grants (ON DELETE CASCADE).
-		for _, table := range []string{"smartauth_grants", "smartauth_one_time_keys"} {
+		for _, table := range []string{"smartauth_grants", "smartauth_one_time_keys", "smartauth_codes", "smartauth_launches"} {
 			_, err := p.pool.Exec(ctx, "DELETE FROM "+pgx.Identifier{schema, table}.Sanitize())
 			require.NoError(t, err)
 		}

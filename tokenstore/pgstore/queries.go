@@ -1,10 +1,15 @@
 package pgstore
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/smartauth/smartauth/tokenstore"
+)
 
 // queries holds the SQL of one Store, with its table names filled in.
 // Placeholders in the templates: G grants, T refresh_tokens, O
-// one_time_keys (written {G}, {T}, {O}).
+// one_time_keys, C codes, L launches (written {G}, {T}, {O}, {C}, {L}).
 type queries struct {
 	createGrant string
 	rotate      string // fast path: one statement
@@ -19,6 +24,16 @@ type queries struct {
 	sweepTokens string
 	sweepGrants string
 	sweepOnce   string
+
+	createCode          string
+	redeemCode          string // fast path: one statement
+	lockCode            string // slow path, in a transaction
+	useCode             string
+	revokeOrPlaceholder string
+	createLaunch        string
+	consumeLaunch       string
+	sweepCodes          string
+	sweepLaunches       string
 }
 
 // grantColumns are the columns of a grant, in the order scanGrant reads
@@ -26,8 +41,14 @@ type queries struct {
 const grantColumns = `g.client_id, g.subject, g.fhir_user, g.scope, g.launch_context,
 	g.issued_at, g.expires_at, g.idle_timeout_us, g.kind, g.revoked_at`
 
+// codeColumns are the columns of a code, in the order scanCode reads them.
+const codeColumns = `client_id, redirect_uri, code_challenge, scope, subject, fhir_user,
+	launch_context, nonce, auth_time, issued_at, expires_at, used_at`
+
 func newQueries(n names) queries {
-	r := strings.NewReplacer("{G}", n.grants, "{T}", n.tokens, "{O}", n.onceKeys, "{grantColumns}", grantColumns)
+	r := strings.NewReplacer("{G}", n.grants, "{T}", n.tokens, "{O}", n.onceKeys,
+		"{C}", n.codes, "{L}", n.launches, "{grantColumns}", grantColumns, "{codeColumns}", codeColumns,
+		"{retention}", fmt.Sprintf("interval '%d microseconds'", tokenstore.CodeRetention.Microseconds()))
 	return queries{
 		// The grant and its first token in one statement: a duplicate ID or
 		// hash fails it (unique violation) and nothing is written.
@@ -135,5 +156,54 @@ WHERE t.expires_at <= $1
 	OR t.grant_id IN (SELECT id FROM {G} WHERE expires_at <= $1)`),
 		sweepGrants: r.Replace(`DELETE FROM {G} WHERE expires_at <= $1`),
 		sweepOnce:   r.Replace(`DELETE FROM {O} WHERE expires_at <= $1`),
+
+		// A code, unless its hash or grant ID is taken (unique violation)
+		// or its grant exists (no row inserted).
+		createCode: r.Replace(`
+INSERT INTO {C} (hash, grant_id, client_id, redirect_uri, code_challenge, scope, subject,
+	fhir_user, launch_context, nonce, auth_time, issued_at, expires_at)
+SELECT $1::bytea, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
+	$8::text, $9::bytea, $10::text, $11::timestamptz, $12::timestamptz, $13::timestamptz
+WHERE NOT EXISTS (SELECT 1 FROM {G} WHERE id = $2::text)`),
+
+		// The common case of RedeemCode in one statement: the code is
+		// unused, unexpired and the client's; mark it used. The row lock
+		// of the UPDATE makes concurrent presenters wait, and then find
+		// used_at set: they match no row. Zero rows: some rule applies,
+		// the slow path classifies it.
+		redeemCode: r.Replace(`
+UPDATE {C} SET used_at = $4
+WHERE hash = $1 AND grant_id = $2 AND used_at IS NULL AND client_id = $3 AND $4::timestamptz < expires_at
+RETURNING {codeColumns}`),
+
+		// The slow path starts by locking the code's row: every other
+		// presentation of it waits until the transaction ends.
+		lockCode: r.Replace(`SELECT {codeColumns} FROM {C} WHERE hash = $1 AND grant_id = $2 FOR NO KEY UPDATE`),
+
+		useCode: r.Replace(`UPDATE {C} SET used_at = $2 WHERE hash = $1`),
+
+		// Reuse of a code: revoke its grant (keeping a first revocation),
+		// or insert the revoked placeholder if the grant does not exist.
+		// A concurrent CreateGrant of the same ID makes one of the two
+		// wait for the other on the primary key: either the grant is
+		// revoked, or the placeholder makes CreateGrant fail.
+		revokeOrPlaceholder: r.Replace(`
+INSERT INTO {G} AS g (id, client_id, subject, fhir_user, scope, launch_context,
+	issued_at, expires_at, idle_timeout_us, kind, revoked_at)
+VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, 0, '', $6)
+ON CONFLICT (id) DO UPDATE SET revoked_at = COALESCE(g.revoked_at, EXCLUDED.revoked_at)`),
+
+		createLaunch: r.Replace(`
+INSERT INTO {L} (hash, client_id, launch_context, issued_at, expires_at)
+VALUES ($1, $2, $3, $4, $5)`),
+
+		// Consuming a launch deletes it: of concurrent deletes, one gets
+		// the row.
+		consumeLaunch: r.Replace(`
+DELETE FROM {L} WHERE hash = $1
+RETURNING client_id, launch_context, issued_at, expires_at`),
+
+		sweepCodes:    r.Replace(`DELETE FROM {C} WHERE expires_at <= $1::timestamptz - {retention}`),
+		sweepLaunches: r.Replace(`DELETE FROM {L} WHERE expires_at <= $1`),
 	}
 }

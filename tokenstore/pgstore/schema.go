@@ -37,7 +37,7 @@ var nameRE = regexp.MustCompile(`\b(public\.)?smartauth_([a-z_]+)\b`)
 type names struct {
 	schema, prefix string
 
-	grants, tokens, onceKeys string // schema-qualified, quoted
+	grants, tokens, onceKeys, codes, launches string // schema-qualified, quoted
 }
 
 func newNames(opts Options) (names, error) {
@@ -57,6 +57,8 @@ func newNames(opts Options) (names, error) {
 	n.grants = n.table("grants")
 	n.tokens = n.table("refresh_tokens")
 	n.onceKeys = n.table("one_time_keys")
+	n.codes = n.table("codes")
+	n.launches = n.table("launches")
 	return n, nil
 }
 

@@ -61,3 +61,43 @@ CREATE TABLE IF NOT EXISTS public.smartauth_one_time_keys (
 
 CREATE INDEX IF NOT EXISTS smartauth_one_time_keys_expires_at_idx
     ON public.smartauth_one_time_keys (expires_at);
+
+-- An authorization code, by hash (never the code), kept until
+-- CodeRetention after its expiry so that its reuse is still detected.
+-- grant_id names the grant the code creates when it is exchanged: unique
+-- (one code per grant), and no foreign key, since the grant does not
+-- exist until then.
+CREATE TABLE IF NOT EXISTS public.smartauth_codes (
+    hash           bytea       PRIMARY KEY,  -- SHA-256 of the code
+    grant_id       text        NOT NULL,     -- the grant the code creates
+    client_id      text        NOT NULL,
+    redirect_uri   text        NOT NULL,
+    code_challenge text        NOT NULL,     -- PKCE S256 challenge
+    scope          text        NOT NULL,
+    subject        text        NOT NULL,
+    fhir_user      text        NOT NULL,
+    launch_context bytea,                    -- opaque to the store
+    nonce          text        NOT NULL,     -- OpenID Connect nonce, '' = none
+    auth_time      timestamptz,              -- NULL = unknown
+    issued_at      timestamptz NOT NULL,
+    expires_at     timestamptz NOT NULL,
+    used_at        timestamptz               -- NULL = not used yet
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS smartauth_codes_grant_id_idx
+    ON public.smartauth_codes (grant_id);
+
+CREATE INDEX IF NOT EXISTS smartauth_codes_expires_at_idx
+    ON public.smartauth_codes (expires_at);
+
+-- An EHR launch, by hash (never the launch value); deleted when consumed.
+CREATE TABLE IF NOT EXISTS public.smartauth_launches (
+    hash           bytea       PRIMARY KEY,  -- SHA-256 of the launch value
+    client_id      text        NOT NULL,     -- '' = any client
+    launch_context bytea,                    -- opaque to the store
+    issued_at      timestamptz NOT NULL,
+    expires_at     timestamptz NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS smartauth_launches_expires_at_idx
+    ON public.smartauth_launches (expires_at);

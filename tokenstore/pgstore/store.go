@@ -38,8 +38,9 @@ type Store struct {
 }
 
 var (
-	_ tokenstore.Store   = (*Store)(nil)
-	_ tokenstore.Sweeper = (*Store)(nil)
+	_ tokenstore.Store     = (*Store)(nil)
+	_ tokenstore.CodeStore = (*Store)(nil)
+	_ tokenstore.Sweeper   = (*Store)(nil)
 )
 
 // New returns a Store that keeps its records in the tables named by opts,
@@ -303,14 +304,17 @@ func (s *Store) UseOnce(ctx context.Context, key string, expiresAt, now time.Tim
 }
 
 // Sweep implements tokenstore.Sweeper: it deletes the grants whose
-// ExpiresAt is not after now with all their refresh tokens, the refresh
-// tokens whose own ExpiresAt is not after now, and the expired UseOnce
-// records, and returns how many rows it deleted. Schedule it (every few
+// ExpiresAt is not after now with all their refresh tokens (the revoked
+// placeholders of reused codes among them), the refresh tokens whose own
+// ExpiresAt is not after now, the expired UseOnce records, the
+// authorization codes whose ExpiresAt + tokenstore.CodeRetention is not
+// after now and the launches whose ExpiresAt is not after now, and
+// returns how many rows it deleted. Schedule it (every few
 // minutes, say) from one or more processes; each statement is short and
 // independent, so an interrupted Sweep is simply resumed by the next one.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
-	for _, q := range []string{s.q.sweepTokens, s.q.sweepGrants, s.q.sweepOnce} {
+	for _, q := range []string{s.q.sweepTokens, s.q.sweepGrants, s.q.sweepOnce, s.q.sweepCodes, s.q.sweepLaunches} {
 		tag, err := s.pool.Exec(ctx, q, now)
 		if err != nil {
 			return total, fmt.Errorf("pgstore: sweep: %w", err)

@@ -33,6 +33,33 @@ func TestConcurrentInstances(t *testing.T) {
 	}, 64)
 }
 
+func TestCodes(t *testing.T) {
+	t.Parallel()
+	schemas := newSchemaPool(t, newPool(t, nil))
+	storetest.RunCodes(t, func(t *testing.T) storetest.FullStore { return schemas.store(t) })
+}
+
+// TestCodesTransactional runs the code suite with RedeemCode always
+// taking its transactional path.
+func TestCodesTransactional(t *testing.T) {
+	t.Parallel()
+	schemas := newSchemaPool(t, newPool(t, nil))
+	storetest.RunCodes(t, func(t *testing.T) storetest.FullStore {
+		return pgstore.TransactionalOnly(schemas.store(t))
+	})
+}
+
+// TestCodeInstances redeems one code through stores built on two
+// separate pools of the same database.
+func TestCodeInstances(t *testing.T) {
+	p1, p2 := newPool(t, nil), newPool(t, nil)
+	schema := newSchema(t, p1)
+	storetest.RunCodeInstances(t, []storetest.FullStore{
+		migratedStore(t, p1, schema),
+		migratedStore(t, p2, schema),
+	}, 64)
+}
+
 func TestNewOptions(t *testing.T) {
 	cases := []struct {
 		name string
@@ -82,8 +109,10 @@ func TestSchemaSQL(t *testing.T) {
 	for _, want := range []string{
 		`CREATE SCHEMA IF NOT EXISTS "auth";`,
 		`"auth"."sa_grants"`, `"auth"."sa_refresh_tokens"`, `"auth"."sa_one_time_keys"`,
+		`"auth"."sa_codes"`, `"auth"."sa_launches"`,
 		`REFERENCES "auth"."sa_grants" (id)`,
 		`"sa_refresh_tokens_grant_id_idx"`, `"sa_grants_expires_at_idx"`,
+		`"sa_codes_grant_id_idx"`, `"sa_codes_expires_at_idx"`, `"sa_launches_expires_at_idx"`,
 	} {
 		assert.Contains(t, custom, want)
 	}
@@ -113,7 +142,7 @@ func TestMigrate(t *testing.T) {
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
-	require.Equal(t, []string{"m_grants", "m_one_time_keys", "m_refresh_tokens"}, tables)
+	require.Equal(t, []string{"m_codes", "m_grants", "m_launches", "m_one_time_keys", "m_refresh_tokens"}, tables)
 
 	// The store works.
 	now := time.Now().UTC().Truncate(time.Millisecond)

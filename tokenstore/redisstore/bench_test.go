@@ -28,6 +28,12 @@ func BenchmarkRotate(b *testing.B) {
 	})
 }
 
+// BenchmarkRedeemCode measures one redemption of a code (one script run,
+// one round trip) on the shared test Redis.
+func BenchmarkRedeemCode(b *testing.B) {
+	storetest.BenchmarkRedeemCode(b, newStore(b, newClient(b, nil)))
+}
+
 // BenchmarkRotateClusterVsNode alternates one rotation on a single
 // redis-server and one on a three-master Cluster (each its own), so that
 // both see the same load on a shared machine, and reports the median time

@@ -35,7 +35,19 @@ func TestCluster(t *testing.T) {
 			redisstore.New(c2, redisstore.Options{Prefix: prefix}),
 		}, 64)
 	})
+	t.Run("Codes", func(t *testing.T) {
+		storetest.RunCodes(t, func(t *testing.T) storetest.FullStore { return clusterStore(c) })
+	})
+	t.Run("CodeInstances", func(t *testing.T) {
+		c2 := cluster.Client(t, nil)
+		prefix := clusterPrefix()
+		storetest.RunCodeInstances(t, []storetest.FullStore{
+			redisstore.New(c, redisstore.Options{Prefix: prefix}),
+			redisstore.New(c2, redisstore.Options{Prefix: prefix}),
+		}, 64)
+	})
 	t.Run("KeyLayout", func(t *testing.T) { testKeyLayout(t, c, clusterPrefix()) })
+	t.Run("CodeKeyLayout", func(t *testing.T) { testCodeKeyLayout(t, c, clusterPrefix()) })
 	t.Run("KeySplit", func(t *testing.T) { testKeySplit(t, c) })
 	t.Run("MigrateLegacyKeys", func(t *testing.T) { testMigrate(t, c, clusterPrefix()) })
 }

@@ -1,6 +1,8 @@
-// Package redisstore is a tokenstore.Store kept in Redis (5 or later, or a
-// compatible server), through a go-redis client: single node, Sentinel
-// failover, or Cluster, over whose masters the token families are spread.
+// Package redisstore is a tokenstore.Store and tokenstore.CodeStore kept
+// in Redis (5 or later, or a compatible server), through a go-redis
+// client: single node, Sentinel failover, or Cluster, over whose masters
+// the token families (with the authorization codes that create them) are
+// spread.
 //
 // Usage sketch:
 //
@@ -38,7 +40,8 @@
 // UseOnce and LookupToken. Grant is one HMGET. CreateGrant takes two round
 // trips (the index key, then the family), and Rotate and LookupToken take
 // one more, reading the index key, for a first token whose value names no
-// grant (chosen by the host, or issued by a previous version).
+// grant (chosen by the host, or issued by a previous version). The
+// methods of tokenstore.CodeStore are one script run each, one round trip.
 //
 // The order of presentations is the order in which their scripts run on
 // the family's primary; the retry window is measured with the server's
@@ -60,8 +63,14 @@
 //	                                        and the family's state (below)
 //	smartauth:{<family tag>}:t:<hex hash>   refresh token: grant ID, generation,
 //	                                        times, and its rotation state
+//	smartauth:{<family tag>}:c              the authorization code that creates
+//	                                        the family: its fields, hex hash,
+//	                                        and the nonces of the calls that
+//	                                        created and used it
 //	smartauth:x:{<hex hash>}                index: grant ID of a first token
 //	smartauth:o:{<key, or # + hex SHA-256>} UseOnce record: expiry and nonce
+//	smartauth:l:{<hex hash>}                EHR launch: its fields, and the
+//	                                        nonce of the call that consumed it
 //
 // A rotation's keys are the grant, the presented token and Next, all in
 // the family's slot, all declared. The state a rotation must test or change
@@ -90,6 +99,18 @@
 // tokenstore.NewRefreshToken for that family: its hash is a token of
 // another family only if SHA-256 collides.
 //
+// An authorization code lives in the slot of the family it creates: the
+// code value names its grant (tokenstore.NewRefreshToken(grantID)), and
+// the code's key is <prefix>{<family tag>}:c, next to the grant key.
+// RedeemCode declares both, so that reuse revokes the grant, or writes
+// the revoked placeholder in its place (tokenstore.RedeemRequest), in the
+// script that decides it. There is one code per family: CreateCode
+// refuses a second code for a grant ID, or a code for a grant that
+// exists. A presented code whose TokenRef has no GrantID is unknown
+// (ErrNotFound, without a round trip): codes always name their family,
+// and there is no index of codes. A launch value names no family; its key
+// has a tag of its own, its hex hash.
+//
 // Families are spread over the Cluster's slots, hence over its masters, in
 // proportion to their slot ranges (TestCluster/KeySplit measures the split
 // of 10,000 families over three masters).
@@ -117,8 +138,12 @@
 // key and the index key of its first token live until the grant's
 // ExpiresAt, a token key until the token's own ExpiresAt (never after its
 // grant's), a UseOnce key until its expiry. TTLs are computed from the
-// caller's time (the Now of the call, or Grant.IssuedAt for CreateGrant)
-// and are at least MinTTL. Used token records are kept until they expire:
+// caller's time (the Now of the call, or the IssuedAt of the record
+// created) and are at least MinTTL. A code key lives until the code's
+// ExpiresAt + tokenstore.CodeRetention, so that its reuse is detected
+// after it expired; the placeholder grant of a reused code until its own
+// ExpiresAt; a launch key until the launch's ExpiresAt (a consumed launch
+// is marked, not deleted, and expires by its TTL). Used token records are kept until they expire:
 // that is as long as reuse can be detected at all, since Rotate reports an
 // expired token as ErrExpired before it looks at whether it was used. The
 // records hold their own expiry, which, compared with the caller's Now,
@@ -137,7 +162,9 @@
 //   - an evicted unused token is unknown (invalid_grant);
 //   - an evicted used token is unknown too: its reuse is still refused, but
 //     no longer detected as reuse, so the family is not revoked;
-//   - an evicted index key makes its first token unknown.
+//   - an evicted index key makes its first token unknown;
+//   - an evicted code or launch is unknown; an evicted used code is no
+//     longer recognised as reused, so its grant is not revoked.
 //
 // Redis replication is asynchronous: after a failover the new primary may
 // have missed the latest writes. A lost rotation makes the client's newest
@@ -160,6 +187,11 @@
 //     carrying the call's own nonce is its own, while another call with the
 //     same key gets ErrReplayed.
 //   - RevokeGrant and the index write are idempotent.
+//   - CreateCode, CreateLaunch, RedeemCode and ConsumeLaunch: each call
+//     stores a random nonce with what it writes (the code's creation or
+//     use, the launch's creation or consumption); the resend finds its
+//     own nonce and answers as the first run did, while another call
+//     meets a conflict, a used code (reuse) or a consumed launch.
 //
 // A caller that retries a failed Rotate itself makes a new request (a new
 // Next): that one is a retry if RotateRequest.RetryWindow allows it, else

@@ -71,3 +71,35 @@ func ExampleStore_MigrateLegacyKeys() {
 	}
 	log.Printf("copied %d token families", n)
 }
+
+// Authorization codes are kept next to the family they create: the code
+// value names the grant ID, so a Cluster finds both in one slot.
+func ExampleStore_RedeemCode() {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
+	defer client.Close()
+	store := redisstore.New(client, redisstore.Options{Prefix: "myapp:"})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+
+	now := time.Now()
+	grantID := tokenstore.NewID()
+	code, ref := tokenstore.NewRefreshToken(grantID) // sent to the client
+	if err := store.CreateCode(ctx, tokenstore.AuthorizationCode{
+		Hash: ref.Hash, GrantID: grantID, ClientID: "my-app",
+		RedirectURI: "https://my-app.example.org/cb", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		Scope: "openid patient/*.rs", Subject: "user-1", IssuedAt: now, ExpiresAt: now.Add(time.Minute),
+	}); err != nil {
+		log.Fatal(err)
+	}
+
+	// At the token endpoint:
+	c, err := store.RedeemCode(ctx, tokenstore.RedeemRequest{
+		Code: tokenstore.ParseRefreshToken(code), ClientID: "my-app", Now: time.Now(),
+	})
+	if err != nil {
+		log.Fatal(err) // a tokenstore sentinel means invalid_grant, anything else server_error
+	}
+	// Check c.RedirectURI and the PKCE verifier, then create the grant
+	// with ID c.GrantID.
+	log.Println("grant", c.GrantID, "scope", c.Scope)
+}

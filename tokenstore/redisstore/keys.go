@@ -11,8 +11,10 @@ import (
 //
 //	<prefix>{<family tag>}:g              grant (hash)
 //	<prefix>{<family tag>}:t:<hex hash>   refresh-token record (hash)
+//	<prefix>{<family tag>}:c              authorization code creating the family (hash)
 //	<prefix>x:{<hex hash>}                index: first token -> grant ID (string)
 //	<prefix>o:{<one-time tag>}            UseOnce record (string)
+//	<prefix>l:{<hex hash>}                EHR launch (hash)
 //
 // The braces delimit the Redis Cluster hash tag: every key of a family
 // (its grant and its tokens) hashes to the slot of the family's tag, and
@@ -96,4 +98,22 @@ func (k keyspace) once(key string) string {
 	b = append(b, k.prefix...)
 	b = append(b, "o:"...)
 	return string(appendTag(b, key, true))
+}
+
+// code returns the key of the authorization code that creates a grant
+// (one per family).
+func (k keyspace) code(grantID string) string {
+	b := make([]byte, 0, len(k.prefix)+2+2*sha256.Size+3)
+	b = append(b, k.prefix...)
+	b = appendTag(b, grantID, false)
+	return string(append(b, ":c"...))
+}
+
+// launch returns the key of a launch record.
+func (k keyspace) launch(h tokenstore.Hash) string {
+	b := make([]byte, 0, len(k.prefix)+4+hex.EncodedLen(len(h)))
+	b = append(b, k.prefix...)
+	b = append(b, "l:{"...)
+	b = hex.AppendEncode(b, h[:])
+	return string(append(b, '}'))
 }

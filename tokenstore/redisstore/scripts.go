@@ -8,8 +8,8 @@ import "github.com/redis/go-redis/v9"
 //
 // Conventions shared by every script:
 //   - every key a script reads or writes is declared in KEYS, and the keys
-//     of one run share one hash tag (one Cluster slot): a family's grant
-//     and tokens, or a single index or UseOnce key;
+//     of one run share one hash tag (one Cluster slot): a family's grant,
+//     tokens and code, or a single index, UseOnce or launch key;
 //   - record times are decimal unix microseconds of the caller's clock
 //     (the Now the caller passed in ARGV), which decide expiry;
 //   - the only use of the server's clock is rotateLua's TIME, which
@@ -266,6 +266,8 @@ return 1
 // scripts holds the compiled scripts of one Store.
 type scripts struct {
 	index, unindex, createGrant, rotate, lookup, revoke, useOnce, migrateFamily *redis.Script
+
+	createCode, redeemCode, createLaunch, consumeLaunch *redis.Script
 }
 
 func newScripts() scripts {
@@ -278,5 +280,9 @@ func newScripts() scripts {
 		revoke:        redis.NewScript(revokeLua),
 		useOnce:       redis.NewScript(useOnceLua),
 		migrateFamily: redis.NewScript(migrateFamilyLua),
+		createCode:    redis.NewScript(createCodeLua),
+		redeemCode:    redis.NewScript(redeemCodeLua),
+		createLaunch:  redis.NewScript(createLaunchLua),
+		consumeLaunch: redis.NewScript(consumeLaunchLua),
 	}
 }

@@ -35,6 +35,24 @@ func TestConcurrentInstances(t *testing.T) {
 	}, 64)
 }
 
+// TestCodes runs the conformance suite of tokenstore.CodeStore on the
+// shared test Redis; TestCluster runs it on a Cluster.
+func TestCodes(t *testing.T) {
+	c := newClient(t, nil)
+	storetest.RunCodes(t, func(t *testing.T) storetest.FullStore { return newStore(t, c) })
+}
+
+// TestCodeInstances redeems one code through stores built on two separate
+// clients of the same Redis.
+func TestCodeInstances(t *testing.T) {
+	c1, c2 := newClient(t, nil), newClient(t, nil)
+	prefix := newPrefix(t, c1)
+	storetest.RunCodeInstances(t, []storetest.FullStore{
+		redisstore.New(c1, redisstore.Options{Prefix: prefix}),
+		redisstore.New(c2, redisstore.Options{Prefix: prefix}),
+	}, 64)
+}
+
 // TestKeyLayout checks the name, hash tag and time to live of every key:
 // a family's keys share the family's tag, index and UseOnce keys have tags
 // of their own, and no TTL outlives its record.

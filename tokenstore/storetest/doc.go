@@ -1,10 +1,18 @@
-// Package storetest is the conformance suite of tokenstore.Store: every
-// store, those of smartauth and yours, must pass it.
+// Package storetest is the conformance suite of tokenstore.Store and
+// tokenstore.CodeStore: every store, those of smartauth and yours, must
+// pass it (RunCodes for stores that also keep authorization codes).
 //
 // Usage sketch, in the _test.go file of a store:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) tokenstore.Store {
+//			return mystore.New(client, mystore.Options{KeyPrefix: uniquePrefix(t)})
+//		})
+//	}
+//
+//	// For stores that also implement tokenstore.CodeStore.
+//	func TestCodes(t *testing.T) {
+//		storetest.RunCodes(t, func(t *testing.T) storetest.FullStore {
 //			return mystore.New(client, mystore.Options{KeyPrefix: uniquePrefix(t)})
 //		})
 //	}
@@ -37,8 +45,17 @@
 //   - first tokens whose value names no grant (TokenRef without GrantID)
 //     are found like the others.
 //
+// RunCodes covers CreateCode, every rule of RedeemCode and their order
+// (see tokenstore.RedeemRequest), CreateLaunch and ConsumeLaunch. Above all
+// it checks that a code is exchanged once: of Presenters concurrent
+// redemptions exactly one succeeds and the others are reuse, and a code
+// presented twice leaves the grant it names revoked, whether that grant
+// was created before the second presentation (it is revoked) or after (it
+// cannot be: CreateGrant meets the revoked placeholder, ErrConflict).
+// RunCodeInstances does the same across instances of a shared store.
+//
 // What the suite expects of a store, beyond the documentation of
-// tokenstore.Store:
+// tokenstore.Store and tokenstore.CodeStore:
 //
 //   - Each call of newStore returns a store that shares no records with the
 //     stores of other calls (an empty store, or its own key prefix or
@@ -63,8 +80,13 @@
 //     pass, so it cannot make the test flaky). The other retries use a
 //     30 s window and happen well within it.
 //   - A Sweeper removes what has expired at the time it is given.
+//   - Code records are kept for tokenstore.CodeRetention after their
+//     ExpiresAt: RunCodes presents codes up to 5 minutes after their
+//     expiry (by its clock; by the real clock every record it writes is
+//     presented within seconds).
 //
 // The exported helpers (NewGrant, FirstToken, UnnamedFirstToken,
-// CreateFamily, Ref, RequireRotate, NewHash, BenchmarkRotate) let store
-// authors write tests and benchmarks of their own in the same terms.
+// CreateFamily, Ref, RequireRotate, NewHash, BenchmarkRotate, NewCode,
+// CodeRef, GrantFromCode, NewLaunch, LaunchRef) let store authors write
+// tests and benchmarks of their own in the same terms.
 package storetest

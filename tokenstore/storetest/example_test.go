@@ -29,3 +29,13 @@ func ExampleNewGrant() {
 	// storetest-client offline 24h0m0s
 	// 1 true true
 }
+
+// The conformance test of a store that also keeps authorization codes.
+func ExampleRunCodes() {
+	testCodes := func(t *testing.T) {
+		storetest.RunCodes(t, func(t *testing.T) storetest.FullStore {
+			return tokenstore.NewMemoryStore(tokenstore.MemoryOptions{})
+		})
+	}
+	_ = testCodes
+}

@@ -73,6 +73,9 @@ type ClientConfig struct {
 	JWKS json.RawMessage `json:"jwks,omitempty"`
 	// JWKSURL is the client's JWK Set URL (private_key_jwt).
 	JWKSURL string `json:"jwks_url,omitempty"`
+	// RedirectURIs are the client's redirect URIs: a client without any
+	// cannot use the authorization endpoint.
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
 }
 
 // GrantConfig is a grant created at start.

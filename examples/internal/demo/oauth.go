@@ -22,24 +22,34 @@ type oauthDeps struct {
 	cors     authserver.CORS
 	logger   *slog.Logger
 	now      func() time.Time
+	// capabilities are those of the authorization endpoint (sandbox.go);
+	// none without one.
+	capabilities []string
 }
 
 // mountOAuthEndpoints adds discovery, introspection and revocation to mux.
 func (s *Server) mountOAuthEndpoints(mux *http.ServeMux, d oauthDeps) error {
+	grants, extra := []string{"refresh_token"}, map[string]any(nil)
+	if s.AuthorizationURL != "" {
+		grants = []string{"authorization_code", "refresh_token"}
+		extra = map[string]any{"authorization_response_iss_parameter_supported": true}
+	}
 	discovery, err := authserver.NewDiscoveryHandler(authserver.DiscoveryConfig{
 		Issuer:                d.issuer,
 		JWKSURI:               s.JWKSURL,
+		AuthorizationEndpoint: s.AuthorizationURL,
 		TokenEndpoint:         s.TokenURL,
 		IntrospectionEndpoint: s.IntrospectionURL,
 		RevocationEndpoint:    s.RevocationURL,
-		GrantTypesSupported:   []string{"refresh_token"},
+		GrantTypesSupported:   grants,
 		Clients:               d.clients,
 		ScopesSupported: []string{
 			"openid", "fhirUser", "profile", "launch", "launch/patient", "launch/encounter",
 			"offline_access", "online_access",
 			"patient/*.rs", "user/*.rs", "patient/*.read", "user/*.read",
 		},
-		ExtraCapabilities: []string{"context-ehr-patient", "context-ehr-encounter", "context-banner", "context-style"},
+		ExtraCapabilities: d.capabilities,
+		Extra:             extra,
 	})
 	if err != nil {
 		return err

@@ -39,6 +39,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock. Zero value: time.Now.
 	Now func() time.Time
+	// AppURL is the origin the sample SMART app is served at (by the
+	// caller, with Server.AppHandler), e.g. "http://127.0.0.1:8081": its
+	// client is registered and its origin allowed by CORS. Zero value: no
+	// sample app.
+	AppURL string
 }
 
 // Server is the demo FHIR server: FHIR routes protected by the smartauth
@@ -59,6 +64,14 @@ type Server struct {
 
 	// The public URLs of the endpoints.
 	FHIRBaseURL, TokenURL, JWKSURL, DiscoveryURL, IntrospectionURL, RevocationURL string
+
+	// The SMART sandbox (see sandbox.go): the authorization endpoint, the
+	// launch page and the sample app (AppURL, served by AppHandler), if
+	// the store keeps codes.
+	Authorization                 *authserver.AuthorizationHandler
+	AuthorizationURL, LauncherURL string
+	AppURL                        string
+	AppHandler                    http.Handler
 }
 
 // The routes, relative to BaseURL.
@@ -132,7 +145,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	clients, err := buildClients(cfg.Clients)
+	clients, err := buildClients(withSampleApp(cfg.Clients, o.AppURL))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +160,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 	s.Keys = keys
-	cors := authserver.CORS{AllowedOrigins: cfg.CORSOrigins}
+	cors := authserver.CORS{AllowedOrigins: corsOrigins(cfg.CORSOrigins, o.AppURL)}
 	tokens, err := authserver.NewTokenHandler(authserver.TokenConfig{
 		Issuer:              issuer,
 		Audience:            s.FHIRBaseURL,
@@ -159,6 +172,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		OnlineLifetime:      authserver.Lifetime{Idle: time.Duration(cfg.Online.Idle), Absolute: time.Duration(cfg.Online.Absolute)},
 		RetryWindow:         retryWindow(cfg.RetryWindow),
 		CORS:                cors,
+		Grants:              codeGrants(store),
 		Logger:              logger,
 		Now:                 now,
 	})
@@ -196,7 +210,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	// Browser apps of the configured origins may call the FHIR routes.
 	// CORS goes outside Authenticate, so that it answers preflights (which
 	// carry no token) and refusals carry the CORS headers too.
-	withCORS := fhirCORS(cfg.CORSOrigins)
+	withCORS := fhirCORS(cors.AllowedOrigins) // the configured origins and the sample app's
 
 	fh := fhirHandler{data: data}
 	fhirMux := http.NewServeMux()
@@ -217,8 +231,15 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	mux.Handle("GET "+fhirPath+"/metadata", withCORS(authnOptional(capabilityStatement(s))))
 	mux.Handle(tokenPath, tokens)
 	mux.Handle(jwksPath, keys.JWKSHandler())
+	caps, err := s.mountSandbox(mux, sandboxDeps{
+		issuer: issuer, appURL: o.AppURL, store: store, clients: clients, keys: keys, data: data, logger: logger, now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if err := s.mountOAuthEndpoints(mux, oauthDeps{
 		issuer: issuer, cfg: cfg, store: store, clients: auth, keys: keys, verifier: ours, cors: cors, logger: logger, now: now,
+		capabilities: caps,
 	}); err != nil {
 		return nil, err
 	}
@@ -235,11 +256,12 @@ func buildClients(cs []ClientConfig) (*authserver.StaticClients, error) {
 			hash = authserver.HashSecret(c.ClientSecret)
 		}
 		out = append(out, authserver.Client{
-			ID:         c.ClientID,
-			AuthMethod: authserver.AuthMethod(c.AuthMethod),
-			SecretHash: hash,
-			JWKS:       c.JWKS,
-			JWKSURL:    c.JWKSURL,
+			ID:           c.ClientID,
+			AuthMethod:   authserver.AuthMethod(c.AuthMethod),
+			SecretHash:   hash,
+			JWKS:         c.JWKS,
+			JWKSURL:      c.JWKSURL,
+			RedirectURIs: c.RedirectURIs,
 		})
 	}
 	return authserver.NewStaticClients(out...)

@@ -52,7 +52,7 @@ func newDemoPair(t *testing.T, keys ...authserver.ManagedKey) *demoPair {
 		srv, err := New(t.Context(), Options{
 			BaseURL:         "http://localhost:8080",
 			Config:          cfg,
-			DataDir:         "../../../testdata/fhir",
+			Data:            os.DirFS("../../../testdata/fhir"),
 			Store:           store,
 			SigningKeysFile: p.path,
 			Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -195,7 +195,7 @@ func TestDemoSigningKeysFileErrors(t *testing.T) {
 		readable: "demo: signing keys: authserver: invalid key set: " + readable + " has mode 0644: others may read it or its group may write it (chmod 600)",
 	} {
 		_, err := New(t.Context(), Options{
-			BaseURL: "http://localhost:8080", Config: cfg, DataDir: "../../../testdata/fhir",
+			BaseURL: "http://localhost:8080", Config: cfg, Data: os.DirFS("../../../testdata/fhir"),
 			SigningKeysFile: path, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		})
 		assert.EqualError(t, err, want)

@@ -22,7 +22,18 @@ func PrintWelcome(w io.Writer, s *Server, cfg *Config) {
 	fmt.Fprintf(w, "  token            %s\n", s.TokenURL)
 	fmt.Fprintf(w, "  jwks             %s\n", s.JWKSURL)
 	fmt.Fprintf(w, "  introspection    %s\n", s.IntrospectionURL)
-	fmt.Fprintf(w, "  revocation       %s\n\n", s.RevocationURL)
+	fmt.Fprintf(w, "  revocation       %s\n", s.RevocationURL)
+	if s.AuthorizationURL != "" {
+		fmt.Fprintf(w, "  authorization    %s\n", s.AuthorizationURL)
+		fmt.Fprintf(w, "  launch page      %s\n", s.LauncherURL)
+	}
+	if s.AppURL != "" {
+		fmt.Fprintf(w, "  sample app       %s\n", s.AppURL)
+	}
+	fmt.Fprintf(w, "\n")
+	if s.LauncherURL != "" {
+		fmt.Fprintf(w, "Launch an app: open %s in a browser (EHR or standalone launch).\n\n", s.LauncherURL)
+	}
 	g := s.DemoGrant
 	if g == nil {
 		return
