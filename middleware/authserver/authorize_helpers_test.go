@@ -81,7 +81,7 @@ func newAuthzEnv(t testing.TB, mod func(*authserver.AuthorizationConfig)) *authz
 	})
 	require.NoError(t, err)
 	e.tokens, err = authserver.NewTokenHandler(authserver.TokenConfig{
-		Issuer: testIssuer, Audience: testAudience, Store: e.store, Clients: auth, Signer: ks,
+		Issuer: testIssuer, Audience: testAudience, Store: e.store, Clients: auth, Keys: ks,
 		Grants: []authserver.GrantHandler{authserver.NewCodeGrant(e.store)},
 		Audit:  e.audit.record, Logger: slog.New(slog.DiscardHandler), Now: e.clock.Now,
 	})

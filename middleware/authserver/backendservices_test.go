@@ -76,7 +76,7 @@ func TestBackendServicesEndToEnd(t *testing.T) {
 	keys, err := authserver.NewKeySet(key)
 	require.NoError(t, err)
 	tokens, err := authserver.NewTokenHandler(authserver.TokenConfig{
-		Issuer: authSrv.URL, Audience: fhirBase, Store: store, Clients: clientAuth, Signer: keys,
+		Issuer: authSrv.URL, Audience: fhirBase, Store: store, Clients: clientAuth, Keys: keys,
 		ClientCredentials: &authserver.ClientCredentialsConfig{},
 		Audit:             func(context.Context, authserver.AuditEvent) {},
 	})

@@ -20,7 +20,7 @@ func benchmarkRefresh(b *testing.B, alg string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c.Signer = ks
+		c.Keys = ks
 		c.Audit = func(context.Context, authserver.AuditEvent) {}
 	})
 	rt := e.grant(clientA, testScope)

@@ -146,7 +146,7 @@ func newCCEnv(t testing.TB, mod func(*authserver.TokenConfig)) *ccEnv {
 	})
 	require.NoError(t, err)
 	cfg := authserver.TokenConfig{
-		Issuer: testIssuer, Audience: testAudience, Store: store, Clients: auth, Signer: ks,
+		Issuer: testIssuer, Audience: testAudience, Store: store, Clients: auth, Keys: ks,
 		ClientCredentials: &authserver.ClientCredentialsConfig{},
 		Audit:             e.audit.record,
 		Logger:            slog.New(slog.DiscardHandler),
@@ -155,7 +155,7 @@ func newCCEnv(t testing.TB, mod func(*authserver.TokenConfig)) *ccEnv {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e.keys = cfg.Signer
+	e.keys = cfg.Keys
 	e.h, err = authserver.NewTokenHandler(cfg)
 	require.NoError(t, err)
 	return e
@@ -435,7 +435,7 @@ func TestClientCredentialsLifetime(t *testing.T) {
 			if tt.wantErr != "" {
 				cfg := authserver.TokenConfig{
 					Issuer: testIssuer, Audience: testAudience, Store: tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}),
-					Clients: testClients(t, tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}), nil), Signer: mustKeySet(t),
+					Clients: testClients(t, tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}), nil), Keys: mustKeySet(t),
 				}
 				mod(&cfg)
 				_, err := authserver.NewTokenHandler(cfg)
@@ -462,7 +462,7 @@ func TestClientCredentialsGrantTypes(t *testing.T) {
 
 	cfg := authserver.TokenConfig{
 		Issuer: testIssuer, Audience: testAudience, Store: tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}),
-		Clients: testClients(t, tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}), nil), Signer: mustKeySet(t),
+		Clients: testClients(t, tokenstore.NewMemoryStore(tokenstore.MemoryOptions{}), nil), Keys: mustKeySet(t),
 		ClientCredentials: &authserver.ClientCredentialsConfig{},
 		Grants:            []authserver.GrantHandler{namedGrant("client_credentials")},
 	}

@@ -115,7 +115,7 @@ type DiscoveryConfig struct {
 	ScopesSupported []string
 
 	// Capabilities replaces the default capability list. Zero value:
-	// DefaultCapabilities of the authentication methods.
+	// defaultCapabilities of the authentication methods.
 	Capabilities []string
 	// ExtraCapabilities are added to Capabilities (or to the defaults):
 	// the launch-*, context-*, sso-openid-connect ... capabilities of the
@@ -161,14 +161,14 @@ var standardDiscoveryMembers = []string{
 	"introspection_endpoint", "revocation_endpoint", "code_challenge_methods_supported", "capabilities",
 }
 
-// DefaultCapabilities returns the capabilities a server built with this
+// defaultCapabilities returns the capabilities a server built with this
 // package has whatever performs the launch: the client types of methods
 // (client-public for none, client-confidential-symmetric for the client
 // secret methods, client-confidential-asymmetric for private_key_jwt), and
 // permission-offline, permission-online, permission-patient,
 // permission-user, permission-v1 and permission-v2 (refresh tokens of both
 // kinds; access tokens carry whatever SMART v1 or v2 scopes were granted).
-func DefaultCapabilities(methods []AuthMethod) []string {
+func defaultCapabilities(methods []AuthMethod) []string {
 	var caps []string
 	if slices.Contains(methods, AuthNone) {
 		caps = append(caps, CapabilityClientPublic)
@@ -318,7 +318,7 @@ func buildDiscoveryDocument(cfg DiscoveryConfig) (*discoveryDocument, error) {
 
 	caps := cfg.Capabilities
 	if len(caps) == 0 {
-		caps = DefaultCapabilities(methods)
+		caps = defaultCapabilities(methods)
 	}
 	caps = dedupe(append(slices.Clone(caps), cfg.ExtraCapabilities...))
 	switch {

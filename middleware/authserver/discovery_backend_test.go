@@ -25,7 +25,7 @@ func TestDiscoveryBackendServices(t *testing.T) {
 	})
 	require.NoError(t, err)
 	handler := func(cc bool) *authserver.TokenHandler {
-		cfg := authserver.TokenConfig{Issuer: testIssuer, Audience: testAudience, Store: store, Clients: auth, Signer: mustKeySet(t)}
+		cfg := authserver.TokenConfig{Issuer: testIssuer, Audience: testAudience, Store: store, Clients: auth, Keys: mustKeySet(t)}
 		if cc {
 			cfg.ClientCredentials = &authserver.ClientCredentialsConfig{}
 		}

@@ -309,11 +309,11 @@ func TestDefaultCapabilities(t *testing.T) {
 	assert.Equal(t, []string{
 		"client-public", "permission-offline", "permission-online", "permission-patient",
 		"permission-user", "permission-v1", "permission-v2",
-	}, authserver.DefaultCapabilities([]authserver.AuthMethod{authserver.AuthNone}))
+	}, authserver.DefaultCapabilitiesForTest([]authserver.AuthMethod{authserver.AuthNone}))
 	assert.Equal(t, []string{
 		"client-confidential-symmetric", "client-confidential-asymmetric", "permission-offline",
 		"permission-online", "permission-patient", "permission-user", "permission-v1", "permission-v2",
-	}, authserver.DefaultCapabilities([]authserver.AuthMethod{authserver.AuthClientSecretPost, authserver.AuthPrivateKeyJWT}))
+	}, authserver.DefaultCapabilitiesForTest([]authserver.AuthMethod{authserver.AuthClientSecretPost, authserver.AuthPrivateKeyJWT}))
 }
 
 func BenchmarkDiscovery(b *testing.B) {

@@ -109,7 +109,7 @@
 //		Audience: "https://fhir.example.org/r4",
 //		Store:    store,
 //		Clients:  clientAuth,
-//		Signer:   keys,
+//		Keys:   keys,
 //		CORS:     authserver.CORS{AllowedOrigins: []string{"https://app.example.com"}},
 //	})
 //	mux := http.NewServeMux()

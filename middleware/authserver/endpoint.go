@@ -136,7 +136,7 @@ func storeFailure(what string, err error) error {
 type endpointBase struct {
 	store    tokenstore.Store // a deadlineStore
 	access   middleware.TokenVerifier
-	clients  clientAuthenticator
+	clients  Authenticator
 	maxBody  int64
 	maxToken int
 	audit    AuditFunc
@@ -150,7 +150,7 @@ type endpointConfig struct {
 	store            tokenstore.Store
 	storeTimeout     time.Duration
 	keys             *KeySet
-	clients          clientAuthenticator
+	clients          Authenticator
 	maxBody          int64
 	maxToken         int
 	audit            AuditFunc

@@ -42,12 +42,12 @@ func ExampleNewClientAuthenticator() {
 
 	// An endpoint that needs an authenticated client.
 	endpoint := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if err := r.ParseForm(); err != nil {
-			authserver.WriteError(w, &authserver.Error{Status: http.StatusBadRequest, Code: authserver.CodeInvalidRequest})
+		form, oerr := authserver.ReadForm(w, r, 64<<10) // POST, form-encoded, capped, no repeated parameters
+		if oerr != nil {
+			authserver.WriteError(w, oerr)
 			return
 		}
-		client, err := auth.Authenticate(r.Context(), r, r.PostForm)
+		client, err := auth.Authenticate(r.Context(), r, form)
 		if err != nil {
 			var e *authserver.Error
 			errors.As(err, &e)

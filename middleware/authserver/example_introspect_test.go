@@ -53,7 +53,7 @@ func newExampleAuthServer() *exampleAuthServer {
 	}
 	token, err := authserver.NewTokenHandler(authserver.TokenConfig{
 		Issuer: "https://auth.example.org", Audience: "https://fhir.example.org/r4",
-		Store: store, Clients: clients, Signer: keys, Now: now,
+		Store: store, Clients: clients, Keys: keys, Now: now,
 		Audit: func(context.Context, authserver.AuditEvent) {},
 	})
 	if err != nil {

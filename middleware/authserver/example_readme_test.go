@@ -28,7 +28,7 @@ func Example_backendServices() {
 	})
 	tokens, _ := authserver.NewTokenHandler(authserver.TokenConfig{
 		Issuer: "https://auth.example.org", Audience: "https://fhir.example.org/r4",
-		Store: store, Clients: clientAuth, Signer: keys,
+		Store: store, Clients: clientAuth, Keys: keys,
 		ClientCredentials: &authserver.ClientCredentialsConfig{}, // 300 s tokens
 	})
 	discovery, _ := authserver.NewDiscoveryHandler(authserver.DiscoveryConfig{

@@ -31,3 +31,7 @@ func (m *failOnceMethod) Sign(signingString string, key any) ([]byte, error) {
 	}
 	return m.SigningMethod.Sign(signingString, key)
 }
+
+// DefaultCapabilitiesForTest exposes defaultCapabilities to the tests of
+// package authserver_test.
+var DefaultCapabilitiesForTest = defaultCapabilities

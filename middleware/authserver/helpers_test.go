@@ -133,7 +133,7 @@ func newEnv(t testing.TB, mod func(*authserver.TokenConfig)) *env {
 		Audience: testAudience,
 		Store:    e.store,
 		Clients:  testClients(t, e.store, e.clock.Now),
-		Signer:   ks,
+		Keys:   ks,
 		Audit:    e.audit.record,
 		Logger:   slog.New(slog.DiscardHandler),
 		Now:      e.clock.Now,
@@ -141,7 +141,7 @@ func newEnv(t testing.TB, mod func(*authserver.TokenConfig)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e.keys = cfg.Signer
+	e.keys = cfg.Keys
 	e.store = cfg.Store
 	h, err := authserver.NewTokenHandler(cfg)
 	require.NoError(t, err)

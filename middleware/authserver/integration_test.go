@@ -23,7 +23,7 @@ func TestAccessTokensAcceptedByMiddleware(t *testing.T) {
 			e := newEnv(t, func(c *authserver.TokenConfig) {
 				ks, err := authserver.NewKeySet(testKey(t, alg))
 				require.NoError(t, err)
-				c.Signer = ks
+				c.Keys = ks
 			})
 			jwks := httptest.NewServer(e.keys.JWKSHandler())
 			defer jwks.Close()

@@ -47,7 +47,7 @@ type IntrospectionConfig struct {
 	Audience string
 	// Store holds the grants and refresh tokens (TokenConfig.Store).
 	Store tokenstore.Store
-	// Keys signs the access tokens (TokenConfig.Signer); they are
+	// Keys signs the access tokens (TokenConfig.Keys); they are
 	// verified with its keys (see KeySet.AccessTokenVerifier).
 	Keys *KeySet
 
@@ -57,7 +57,7 @@ type IntrospectionConfig struct {
 	// AllowedClients names (or any, with AllowAnyConfidentialClient); a
 	// public client is refused with invalid_client. Zero value: only
 	// bearer callers.
-	Clients clientAuthenticator
+	Clients Authenticator
 	// AllowedClients lists the client IDs that may introspect by client
 	// authentication: the resource servers. Other authenticated clients
 	// are refused with 403 unauthorized_client. RFC 7662 §4: an

@@ -73,7 +73,7 @@ func (rc *rotationCluster) start(name string) *rotationInstance {
 	require.NoError(t, err)
 	tokens, err := authserver.NewTokenHandler(authserver.TokenConfig{
 		Issuer: testIssuer, Audience: testAudience, Store: rc.store,
-		Clients: testClients(t, rc.store, rc.clock.Now), Signer: ks,
+		Clients: testClients(t, rc.store, rc.clock.Now), Keys: ks,
 		Audit:  func(context.Context, authserver.AuditEvent) {},
 		Logger: slog.New(slog.DiscardHandler),
 		Now:    rc.clock.Now,

@@ -34,13 +34,13 @@ type RevocationConfig struct {
 	Audience string
 	// Store holds the grants and refresh tokens (TokenConfig.Store).
 	Store tokenstore.Store
-	// Keys signs the access tokens (TokenConfig.Signer).
+	// Keys signs the access tokens (TokenConfig.Keys).
 	Keys *KeySet
 	// Clients authenticates clients (TokenConfig.Clients): confidential
 	// clients with their credentials, public clients with their
 	// client_id alone (RFC 7009 §2.1 allows it: such a client can only
 	// revoke tokens it holds).
-	Clients clientAuthenticator
+	Clients Authenticator
 
 	// StoreTimeout bounds each call to Store; a store that fails or does
 	// not answer in time gets the request answered with 503

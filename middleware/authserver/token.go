@@ -54,10 +54,12 @@ const (
 	MaxRetryWindow = time.Minute
 )
 
-// clientAuthenticator authenticates the client of a token request. The
-// *ClientAuthenticator of this package implements it; errors are *Error
-// (invalid_client, 401) for a client that failed to authenticate.
-type clientAuthenticator interface {
+// Authenticator authenticates the client of a token, introspection or
+// revocation request. The *ClientAuthenticator of this package implements
+// it; a host may wrap it (to log, or to look clients up elsewhere). Errors
+// are *Error (invalid_client, 401) for a client that failed to
+// authenticate; any other error is a failure of the authenticator.
+type Authenticator interface {
 	Authenticate(ctx context.Context, r *http.Request, form url.Values) (*Client, error)
 }
 
@@ -72,7 +74,7 @@ type Lifetime struct {
 }
 
 // TokenConfig configures NewTokenHandler. Issuer, Audience, Store, Clients
-// and Signer are required; every other field has a documented default.
+// and Keys are required; every other field has a documented default.
 type TokenConfig struct {
 	// Issuer is the iss of access and ID tokens: the authorization
 	// server's issuer identifier.
@@ -84,9 +86,11 @@ type TokenConfig struct {
 	Store tokenstore.Store
 	// Clients authenticates clients: a *ClientAuthenticator (see
 	// NewClientAuthenticator), or any value with its Authenticate method.
-	Clients clientAuthenticator
-	// Signer signs access and ID tokens.
-	Signer *KeySet
+	Clients Authenticator
+	// Keys signs access and ID tokens (and verifies them where the
+	// introspection and revocation endpoints need to: give them the same
+	// KeySet).
+	Keys *KeySet
 
 	// AccessTokenLifetime is the lifetime of access and ID tokens
 	// (expires_in). Zero value: DefaultAccessTokenLifetime.
@@ -204,7 +208,7 @@ type TokenResponse struct {
 type TokenHandler struct {
 	issuer, audience string
 	store            tokenstore.Store // under the StoreTimeout deadline
-	clients          clientAuthenticator
+	clients          Authenticator
 	signer           *KeySet
 	accessLifetime   time.Duration
 	offline, online  Lifetime
@@ -229,8 +233,8 @@ func NewTokenHandler(cfg TokenConfig) (*TokenHandler, error) {
 		return nil, errors.New("authserver: TokenConfig.Store is required")
 	case cfg.Clients == nil:
 		return nil, errors.New("authserver: TokenConfig.Clients is required")
-	case cfg.Signer == nil:
-		return nil, errors.New("authserver: TokenConfig.Signer is required")
+	case cfg.Keys == nil:
+		return nil, errors.New("authserver: TokenConfig.Keys is required")
 	case cfg.AccessTokenLifetime < 0, cfg.StoreTimeout < 0, cfg.MaxBodySize < 0:
 		return nil, errors.New("authserver: TokenConfig durations and sizes must not be negative")
 	case cfg.RetryWindow > MaxRetryWindow:
@@ -248,7 +252,7 @@ func NewTokenHandler(cfg TokenConfig) (*TokenHandler, error) {
 		audience:       cfg.Audience,
 		store:          deadlineStore{cfg.Store, storeTimeout(cfg.StoreTimeout)},
 		clients:        cfg.Clients,
-		signer:         cfg.Signer,
+		signer:         cfg.Keys,
 		accessLifetime: orDuration(cfg.AccessTokenLifetime, DefaultAccessTokenLifetime),
 		offline: Lifetime{
 			Idle:     orDuration(cfg.OfflineLifetime.Idle, DefaultOfflineIdle),

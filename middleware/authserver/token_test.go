@@ -24,7 +24,7 @@ import (
 func TestNewTokenHandlerConfig(t *testing.T) {
 	e := newEnv(t, nil)
 	valid := authserver.TokenConfig{Issuer: testIssuer, Audience: testAudience, Store: e.store,
-		Clients: testClients(t, e.store, e.clock.Now), Signer: e.keys}
+		Clients: testClients(t, e.store, e.clock.Now), Keys: e.keys}
 	_, err := authserver.NewTokenHandler(valid)
 	require.NoError(t, err)
 
@@ -36,7 +36,7 @@ func TestNewTokenHandlerConfig(t *testing.T) {
 		{"no audience", func(c *authserver.TokenConfig) { c.Audience = "" }},
 		{"no store", func(c *authserver.TokenConfig) { c.Store = nil }},
 		{"no clients", func(c *authserver.TokenConfig) { c.Clients = nil }},
-		{"no signer", func(c *authserver.TokenConfig) { c.Signer = nil }},
+		{"no signer", func(c *authserver.TokenConfig) { c.Keys = nil }},
 		{"negative lifetime", func(c *authserver.TokenConfig) { c.AccessTokenLifetime = -time.Second }},
 		{"duplicate grant type", func(c *authserver.TokenConfig) {
 			c.Grants = []authserver.GrantHandler{stubGrant{typ: "refresh_token"}}
@@ -594,7 +594,7 @@ func TestTokenConfigRetryWindow(t *testing.T) {
 		{authserver.MaxRetryWindow + time.Millisecond, false},
 	} {
 		_, err := authserver.NewTokenHandler(authserver.TokenConfig{Issuer: testIssuer, Audience: testAudience, Store: e.store,
-			Clients: testClients(t, e.store, e.clock.Now), Signer: e.keys, RetryWindow: tt.window})
+			Clients: testClients(t, e.store, e.clock.Now), Keys: e.keys, RetryWindow: tt.window})
 		assert.Equal(t, tt.ok, err == nil, "RetryWindow %v: %v", tt.window, err)
 	}
 	assert.Equal(t, 30*time.Second, authserver.DefaultRetryWindow)

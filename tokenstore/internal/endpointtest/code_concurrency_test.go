@@ -77,7 +77,7 @@ func newCodeInstance(t *testing.T, store tokenstore.Store, audit *codeAudit) cod
 	})
 	require.NoError(t, err)
 	tokens, err := authserver.NewTokenHandler(authserver.TokenConfig{
-		Issuer: issuer, Audience: audience, Store: store, Clients: auth, Signer: signer,
+		Issuer: issuer, Audience: audience, Store: store, Clients: auth, Keys: signer,
 		Grants: []authserver.GrantHandler{authserver.NewCodeGrant(as)},
 		Audit:  audit.record, Logger: slog.New(slog.DiscardHandler),
 	})
