@@ -44,7 +44,7 @@ func ExampleNewTokenHandler() {
 		Audience: "https://fhir.example.org/r4",
 		Store:    store,
 		Clients:  clientAuth,
-		Keys:   keys,
+		Keys:     keys,
 		Audit:    func(context.Context, authserver.AuditEvent) {}, // default: slog
 	})
 	if err != nil {

@@ -133,7 +133,7 @@ func newEnv(t testing.TB, mod func(*authserver.TokenConfig)) *env {
 		Audience: testAudience,
 		Store:    e.store,
 		Clients:  testClients(t, e.store, e.clock.Now),
-		Keys:   ks,
+		Keys:     ks,
 		Audit:    e.audit.record,
 		Logger:   slog.New(slog.DiscardHandler),
 		Now:      e.clock.Now,

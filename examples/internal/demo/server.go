@@ -166,7 +166,7 @@ func New(ctx context.Context, o Options) (*Server, error) {
 		Audience:            s.FHIRBaseURL,
 		Store:               store,
 		Clients:             auth,
-		Keys:              keys,
+		Keys:                keys,
 		AccessTokenLifetime: time.Duration(cfg.AccessTokenLifetime),
 		OfflineLifetime:     authserver.Lifetime{Idle: time.Duration(cfg.Offline.Idle), Absolute: time.Duration(cfg.Offline.Absolute)},
 		OnlineLifetime:      authserver.Lifetime{Idle: time.Duration(cfg.Online.Idle), Absolute: time.Duration(cfg.Online.Absolute)},

@@ -72,7 +72,7 @@ func newHandlerWith(t testing.TB, store tokenstore.Store, o handlerOptions) *aut
 		Audience:          audience,
 		Store:             store,
 		Clients:           auth,
-		Keys:            signer,
+		Keys:              signer,
 		RetryWindow:       o.retryWindow,
 		StoreTimeout:      o.storeTimeout,
 		ClientCredentials: cc,
