@@ -126,6 +126,16 @@ func (d *accessDecision) writes() bool {
 // that patient's compartment too: a patient/ scope may read it, but not
 // write it, which would change another patient's data.
 func (d *accessDecision) namesOtherPatient(res map[string]any, typ string) bool {
+	return anyCompartmentReference(res, typ, func(ref fhirspec.Reference, ok bool) bool {
+		return ok && ref.Type == "Patient" && (ref.ID != d.patient || ref.Base != "" && !d.baseOK(ref.Base))
+	})
+}
+
+// anyCompartmentReference reports whether f holds for a reference in one
+// of the Patient compartment parameters of res (of type typ): f gets the
+// parsed reference and whether it could be parsed. A compartment
+// parameter missing from the tables counts as true (fail closed).
+func anyCompartmentReference(res map[string]any, typ string, f func(ref fhirspec.Reference, ok bool) bool) bool {
 	for _, code := range fhirspec.PatientCompartmentParams(typ) {
 		p, ok := fhirspec.Param(typ, code)
 		if !ok {
@@ -141,8 +151,7 @@ func (d *accessDecision) namesOtherPatient(res map[string]any, typ string) bool 
 				if !ok {
 					continue
 				}
-				parsed, ok := fhirspec.ParseReference(ref)
-				if ok && parsed.Type == "Patient" && (parsed.ID != d.patient || parsed.Base != "" && !d.baseOK(parsed.Base)) {
+				if f(fhirspec.ParseReference(ref)) {
 					return true
 				}
 			}
@@ -172,29 +181,9 @@ func (d *accessDecision) baseOK(base string) bool {
 // holds a reference to a Patient (or one that cannot be parsed, which
 // counts as one: fail closed).
 func referencesAnyPatient(res map[string]any, typ string) bool {
-	for _, code := range fhirspec.PatientCompartmentParams(typ) {
-		p, ok := fhirspec.Param(typ, code)
-		if !ok {
-			return true
-		}
-		for _, path := range p.Paths {
-			for _, v := range fhirspec.Values(res, path) {
-				obj, ok := v.(map[string]any)
-				if !ok {
-					continue
-				}
-				ref, ok := obj["reference"].(string)
-				if !ok {
-					continue
-				}
-				parsed, ok := fhirspec.ParseReference(ref)
-				if !ok || parsed.Type == "Patient" {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return anyCompartmentReference(res, typ, func(ref fhirspec.Reference, ok bool) bool {
+		return !ok || ref.Type == "Patient"
+	})
 }
 
 // maxResourceDepth bounds the nesting of resources walkResources follows

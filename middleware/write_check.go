@@ -6,8 +6,8 @@ import (
 	"mime"
 	"net/http"
 
+	"github.com/smartauth/smartauth/internal/jsonpatch"
 	"github.com/smartauth/smartauth/middleware/internal/fhirspec"
-	"github.com/smartauth/smartauth/middleware/internal/jsonpatch"
 	"github.com/smartauth/smartauth/middleware/scope"
 )
 

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/smartauth/smartauth/internal/jsonpatch"
 )
 
 // body reads the request body (at most maxBody bytes), answering 413 if it
@@ -133,7 +135,7 @@ func (q *request) patch(typ, id string) {
 		q.outcome(http.StatusNotFound, "not-found", "unknown resource")
 		return
 	}
-	res, err := applyPatch(cur.res, b)
+	res, err := jsonpatch.Apply(cur.res, b)
 	if err != nil || res["resourceType"] != typ || res["id"] != id {
 		q.s.mu.Unlock()
 		q.outcome(http.StatusUnprocessableEntity, "processing", "patch cannot be applied")
