@@ -12,9 +12,9 @@ type AuthorizationCode struct {
 	// NewRefreshToken(GrantID).
 	Hash Hash
 	// GrantID is the ID of the grant the code creates when it is
-	// exchanged, chosen when the code is issued (NewID). The code value
-	// names it, and RedeemCode revokes the grant with this ID if the code
-	// is presented twice.
+	// exchanged (RedeemCode), chosen when the code is issued (NewID). The
+	// code value names it, and RedeemCode revokes the grant with this ID
+	// if the code is presented twice.
 	GrantID string
 	// ClientID is the client the code was issued to.
 	ClientID string
@@ -44,20 +44,24 @@ type AuthorizationCode struct {
 	// ExpiresAt is when the code stops being exchangeable: at most 60
 	// seconds after IssuedAt, which the authorization server enforces.
 	ExpiresAt time.Time
-	// UsedAt is when the code was redeemed, or consumed by a presentation
-	// from another client (the Now of that request); zero if it has not
+	// UsedAt is when the code was redeemed, or consumed by a refused
+	// presentation (another client's, or one with the wrong redirect URI
+	// or code challenge): the Now of that request; zero if it has not
 	// been used.
 	UsedAt time.Time
 }
 
 // RevokedGrant returns the grant RedeemCode stores under c.GrantID when
-// c, already used, is presented again and no grant with that ID exists:
-// a revoked grant (revoked at now) of c's client, subject, user and scope,
-// without launch context, idle timeout or Kind (it has no refresh tokens),
-// issued at now and expiring CodeRetention after the later of now and
-// c.ExpiresAt. Its only purpose is to exist, revoked: the Store.CreateGrant
-// of the first redemption fails with ErrConflict, and Store.Grant reports
-// the grant revoked to whoever checks an access token that names it.
+// c, already used, is presented again and no grant with that ID exists
+// (c was consumed by a refused presentation: another client's, or one
+// with the wrong redirect URI or code challenge): a revoked grant
+// (revoked at now) of c's client, subject, user and scope, without launch
+// context, idle timeout or Kind (it has no refresh tokens), issued at now
+// and expiring CodeRetention after the later of now and c.ExpiresAt. Its
+// only purpose is to exist, revoked: the ID the code named can never be
+// given to a grant (Store.CreateGrant fails with ErrConflict), and
+// Store.Grant reports it revoked to whoever checks an access token that
+// names it.
 func (c AuthorizationCode) RevokedGrant(now time.Time) Grant {
 	end := c.ExpiresAt
 	if now.After(end) {

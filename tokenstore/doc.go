@@ -21,11 +21,14 @@
 // Authorization codes are kept hashed too (CodeStore). A code names the
 // grant it will create: the authorization server picks the grant ID when
 // it issues the code and makes the code value with NewRefreshToken, so a
-// store keeps the code with the family it creates. RedeemCode lets a code
-// be exchanged once, whatever the number of concurrent presentations, and
-// revokes the grant made from a code presented twice; if that grant does
-// not exist yet, a revoked placeholder takes its ID so it never will
-// (see RedeemRequest). EHR launches are single-use records of a launch
+// store keeps the code with the family it creates. RedeemCode checks a
+// presented code (client, expiry, redirect URI, PKCE challenge) and
+// creates its grant and first refresh token in one atomic operation, so a
+// code is exchanged once, whatever the number of concurrent
+// presentations, and the first presentation to reach the store gets the
+// tokens; every later presentation revokes that grant. A code consumed by
+// a refused presentation has no grant: presenting it again leaves a
+// revoked placeholder under its grant ID (see RedeemRequest). EHR launches are single-use records of a launch
 // context, consumed with ConsumeLaunch.
 //
 // Usage sketch:
@@ -48,8 +51,13 @@
 //	err := store.CreateCode(ctx, tokenstore.AuthorizationCode{Hash: ref.Hash,
 //		GrantID: grantID, ClientID: "app", ..., ExpiresAt: now.Add(time.Minute)})
 //	// redirect with code; the client exchanges it:
-//	c, err := store.RedeemCode(ctx, tokenstore.RedeemRequest{
-//		Code: tokenstore.ParseRefreshToken(code), ClientID: "app", Now: time.Now()})
-//	// check c.RedirectURI and the PKCE verifier against c.CodeChallenge,
-//	// then store.CreateGrant(ctx, tokenstore.Grant{ID: c.GrantID, ...}, first)
+//	tok, first := tokenstore.NewRefreshToken(grantID)
+//	res, err := store.RedeemCode(ctx, tokenstore.RedeemRequest{
+//		Code: tokenstore.ParseRefreshToken(code), ClientID: "app", Now: now,
+//		RedirectURI: redirectURI, CodeChallenge: s256(codeVerifier),
+//		Grant: func(c tokenstore.AuthorizationCode) tokenstore.GrantTemplate {
+//			return tokenstore.GrantTemplate{ExpiresAt: now.Add(90 * 24 * time.Hour),
+//				Kind: tokenstore.KindOffline, RefreshToken: first.Hash}
+//		}})
+//	// res.Grant is stored, with its first refresh token: hand tok out.
 package tokenstore

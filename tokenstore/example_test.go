@@ -130,31 +130,32 @@ func ExampleMemoryStore_RedeemCode() {
 		return
 	}
 
-	// The client exchanges the code. The server checks redirect_uri and
-	// the PKCE verifier against the record, then creates the grant.
-	redeem := func(at time.Time) (tokenstore.AuthorizationCode, error) {
+	// The client exchanges the code. The store checks the client, the
+	// expiry, the redirect_uri and the PKCE challenge of the verifier,
+	// and creates the grant with its first refresh token, at once.
+	refreshToken, first := tokenstore.NewRefreshToken(grantID)
+	redeem := func(at time.Time) (tokenstore.RedeemResult, error) {
 		return store.RedeemCode(ctx, tokenstore.RedeemRequest{
-			Code: tokenstore.ParseRefreshToken(code), ClientID: "growth-chart", Now: at,
+			Code:          tokenstore.ParseRefreshToken(code),
+			ClientID:      "growth-chart",
+			Now:           at,
+			RedirectURI:   "https://growth-chart.example.org/callback",
+			CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", // S256 of the verifier
+			Grant: func(c tokenstore.AuthorizationCode) tokenstore.GrantTemplate {
+				return tokenstore.GrantTemplate{
+					ExpiresAt: at.Add(90 * 24 * time.Hour), Kind: tokenstore.KindOffline,
+					RefreshToken: first.Hash, // offline_access was granted
+				}
+			},
 		})
 	}
-	c, err := redeem(now.Add(2 * time.Second))
+	res, err := redeem(now.Add(2 * time.Second))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("redirect_uri:", c.RedirectURI)
-	grant := tokenstore.Grant{
-		ID: c.GrantID, ClientID: c.ClientID, Subject: c.Subject, Scope: c.Scope,
-		LaunchContext: c.LaunchContext, IssuedAt: c.UsedAt, ExpiresAt: c.UsedAt.Add(90 * 24 * time.Hour),
-		Kind: tokenstore.KindOffline,
-	}
-	_, first := tokenstore.NewRefreshToken(grant.ID)
-	if err := store.CreateGrant(ctx, grant, tokenstore.RefreshToken{
-		Hash: first.Hash, IssuedAt: grant.IssuedAt, ExpiresAt: grant.ExpiresAt,
-	}); err != nil {
-		fmt.Println(err)
-		return
-	}
+	fmt.Println("grant:", res.Grant.ID == grantID, res.Grant.Scope)
+	_ = refreshToken // returned to the client with the access token
 
 	// The same code presented again: refused, and the grant is revoked.
 	_, err = redeem(now.Add(5 * time.Second))
@@ -162,7 +163,7 @@ func ExampleMemoryStore_RedeemCode() {
 	g, _ := store.Grant(ctx, grantID)
 	fmt.Println("revoked:", g.Revoked)
 	// Output:
-	// redirect_uri: https://growth-chart.example.org/callback
+	// grant: true openid fhirUser offline_access launch/patient patient/*.rs
 	// tokenstore: refresh token or code reused
 	// revoked: true
 }

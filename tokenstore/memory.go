@@ -87,9 +87,10 @@ type MemoryOptions struct {
 //     CodeRetention has passed, used or not; a launch once its ExpiresAt
 //     has passed, and as soon as it is consumed.
 //
-// The revoked placeholder grant RedeemCode stores when a code is presented
-// twice before its grant exists (AuthorizationCode.RevokedGrant) is a
-// grant like the others; it does not count against MaxGrants.
+// The grant RedeemCode creates counts against MaxGrants. The revoked
+// placeholder grant it stores when a code consumed by a refused
+// presentation is presented again (AuthorizationCode.RevokedGrant) is a
+// grant like the others, but does not count against MaxGrants.
 //
 // The order of presentations is the order in which Rotate takes the mutex;
 // the retry window is measured on MemoryOptions.Clock.

@@ -57,38 +57,71 @@ func checkNewCode(c AuthorizationCode) error {
 }
 
 // RedeemCode implements CodeStore, applying the rules documented on
-// RedeemRequest under the store's mutex.
-func (s *MemoryStore) RedeemCode(ctx context.Context, req RedeemRequest) (AuthorizationCode, error) {
+// RedeemRequest under the store's mutex, where it calls req.Grant. The
+// grant it creates counts against MaxGrants: when the store is full,
+// the redemption fails with ErrCapacity and changes nothing.
+func (s *MemoryStore) RedeemCode(ctx context.Context, req RedeemRequest) (RedeemResult, error) {
+	if err := req.Validate(); err != nil {
+		return RedeemResult{}, err
+	}
 	if err := ctx.Err(); err != nil {
-		return AuthorizationCode{}, err
+		return RedeemResult{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer s.maybeSweep(req.Now)
 
 	c, ok := s.codes[req.Code.Hash]
-	switch {
-	case !ok || c.GrantID != req.Code.GrantID:
-		return AuthorizationCode{}, ErrNotFound
-	case !c.UsedAt.IsZero():
+	if !ok || c.GrantID != req.Code.GrantID {
+		return RedeemResult{}, ErrNotFound
+	}
+	switch err := req.Check(c); {
+	case errors.Is(err, ErrReused):
 		if g, ok := s.grants[c.GrantID]; ok {
 			revoke(g, req.Now)
 		} else {
 			g := c.RevokedGrant(req.Now)
 			s.grants[g.ID] = &g
 		}
-		return AuthorizationCode{}, ErrReused
-	case c.ClientID != req.ClientID:
+		return RedeemResult{}, err
+	case errors.Is(err, ErrExpired):
+		return RedeemResult{}, err
+	case err != nil: // another client, or the wrong binding: consumed
 		c.UsedAt = req.Now
 		s.codes[c.Hash] = c
-		return AuthorizationCode{}, ErrClientMismatch
-	case !req.Now.Before(c.ExpiresAt):
-		return AuthorizationCode{}, ErrExpired
+		return RedeemResult{}, err
 	}
-	c.UsedAt = req.Now
-	s.codes[c.Hash] = c
+
+	res := req.Result(c, req.Grant(cloneCode(c)))
+	if _, ok := s.grants[c.GrantID]; ok {
+		return RedeemResult{}, ErrConflict
+	}
+	if !res.Token.Hash.IsZero() {
+		if _, ok := s.tokens[res.Token.Hash]; ok {
+			return RedeemResult{}, ErrConflict
+		}
+	}
+	if s.maxGrants > 0 && len(s.grants) >= s.maxGrants {
+		s.sweep(req.Now)
+		if len(s.grants) >= s.maxGrants {
+			return RedeemResult{}, ErrCapacity
+		}
+	}
+	s.codes[c.Hash] = res.Code
+	g := res.Grant
+	s.grants[g.ID] = &g
+	if !res.Token.Hash.IsZero() {
+		s.tokens[res.Token.Hash] = memoryToken{RefreshToken: res.Token}
+	}
+	res.Code = cloneCode(res.Code)
+	res.Grant = cloneGrant(&g)
+	return res, nil
+}
+
+// cloneCode returns a copy of c that shares no memory with it.
+func cloneCode(c AuthorizationCode) AuthorizationCode {
 	c.LaunchContext = bytes.Clone(c.LaunchContext)
-	return c, nil
+	return c
 }
 
 // CreateLaunch implements CodeStore.

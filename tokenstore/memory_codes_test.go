@@ -13,7 +13,8 @@ import (
 
 // TestMemoryStoreSweepCodes: codes are kept, used or not, until
 // ExpiresAt + CodeRetention; launches until ExpiresAt; the placeholder of
-// a reused code until its own ExpiresAt.
+// a reused code (consumed by a refused presentation) until its own
+// ExpiresAt.
 func TestMemoryStoreSweepCodes(t *testing.T) {
 	ctx := t.Context()
 	s := noAutoSweep()
@@ -23,9 +24,11 @@ func TestMemoryStoreSweepCodes(t *testing.T) {
 	for _, c := range []tokenstore.AuthorizationCode{unused, reused} {
 		require.NoError(t, s.CreateCode(ctx, c))
 	}
-	_, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(reused), ClientID: storetest.ClientID, Now: t0})
-	require.NoError(t, err)
-	_, err = s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(reused), ClientID: storetest.ClientID, Now: t0.Add(30 * time.Second)})
+	refused := storetest.Redemption(reused, t0)
+	refused.CodeChallenge = "wrong"
+	_, err := s.RedeemCode(ctx, refused)
+	require.ErrorIs(t, err, tokenstore.ErrChallengeMismatch)
+	_, err = s.RedeemCode(ctx, storetest.Redemption(reused, t0.Add(30*time.Second)))
 	require.ErrorIs(t, err, tokenstore.ErrReused) // placeholder until t0+11m
 	launch := storetest.NewLaunch(t0)             // expires t0+5m
 	require.NoError(t, s.CreateLaunch(ctx, launch))
@@ -45,14 +48,14 @@ func TestMemoryStoreSweepCodes(t *testing.T) {
 	n, err = s.Sweep(ctx, before)
 	require.NoError(t, err)
 	assert.Zero(t, n)
-	_, err = s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(reused), ClientID: storetest.ClientID, Now: before})
+	_, err = s.RedeemCode(ctx, storetest.Redemption(reused, before))
 	require.ErrorIs(t, err, tokenstore.ErrReused)
 
 	n, err = s.Sweep(ctx, unused.ExpiresAt.Add(tokenstore.CodeRetention))
 	require.NoError(t, err)
 	assert.EqualValues(t, 3, n, "both codes and the placeholder grant")
 	for _, c := range []tokenstore.AuthorizationCode{unused, reused} {
-		_, err = s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(c), ClientID: storetest.ClientID, Now: t0})
+		_, err = s.RedeemCode(ctx, storetest.Redemption(c, t0))
 		require.ErrorIs(t, err, tokenstore.ErrNotFound)
 		_, err = s.Grant(ctx, c.GrantID)
 		require.ErrorIs(t, err, tokenstore.ErrNotFound)
@@ -74,6 +77,25 @@ func TestMemoryStoreCodeCapacity(t *testing.T) {
 
 		later := t0.Add(storetest.CodeLifetime + tokenstore.CodeRetention)
 		require.NoError(t, s.CreateCode(ctx, storetest.NewCode(later)), "expired codes make room")
+	})
+	t.Run("MaxGrants", func(t *testing.T) {
+		// The grant of a redemption counts: a full store refuses it and
+		// leaves the code unused.
+		ctx := t.Context()
+		s := tokenstore.NewMemoryStore(tokenstore.MemoryOptions{MaxGrants: 1, SweepInterval: -1})
+		g := storetest.NewGrant(t0)
+		g.ExpiresAt = t0.Add(time.Second)
+		storetest.CreateFamily(t, s, g)
+		c := storetest.NewCode(t0)
+		require.NoError(t, s.CreateCode(ctx, c))
+		_, err := s.RedeemCode(ctx, storetest.Redemption(c, t0))
+		require.ErrorIs(t, err, tokenstore.ErrCapacity)
+		require.False(t, tokenstore.IsRecordError(err))
+		_, err = s.Grant(ctx, c.GrantID)
+		require.ErrorIs(t, err, tokenstore.ErrNotFound)
+
+		_, err = s.RedeemCode(ctx, storetest.Redemption(c, t0.Add(time.Second)))
+		require.NoError(t, err, "the expired grant makes room, and the code was not consumed")
 	})
 	t.Run("MaxLaunches", func(t *testing.T) {
 		ctx := t.Context()
@@ -102,9 +124,14 @@ func TestMemoryStoreCodeCopies(t *testing.T) {
 	require.NoError(t, s.CreateLaunch(ctx, l))
 	l.LaunchContext[0] = 'X'
 
-	got, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(c), ClientID: storetest.ClientID, Now: t0})
+	got, err := s.RedeemCode(ctx, storetest.Redemption(c, t0))
 	require.NoError(t, err)
-	require.Equal(t, want, string(got.LaunchContext))
+	require.Equal(t, want, string(got.Code.LaunchContext))
+	require.Equal(t, want, string(got.Grant.LaunchContext))
+	got.Code.LaunchContext[0], got.Grant.LaunchContext[0] = 'Y', 'Z'
+	g, err := s.Grant(ctx, c.GrantID)
+	require.NoError(t, err)
+	require.Equal(t, want, string(g.LaunchContext), "the grant shares no memory with the result")
 	gotLaunch, err := s.ConsumeLaunch(ctx, storetest.LaunchRef(l), t0)
 	require.NoError(t, err)
 	require.Equal(t, wantLaunch, string(gotLaunch.LaunchContext))

@@ -31,9 +31,10 @@ type Store interface {
 	// (generation 1), atomically. first.GrantID is set to g.ID by the store
 	// if empty. It returns ErrConflict if a grant with the same ID or a
 	// token with the same hash already exists; nothing is written then.
-	// (A grant with the same ID may be the revoked placeholder that
-	// CodeStore.RedeemCode stores when the code that was to create the
-	// grant is presented twice: see RedeemRequest.)
+	// (A grant with the same ID may be one that CodeStore.RedeemCode
+	// created from a code, or the revoked placeholder it stores when a
+	// code consumed by a refused presentation is presented again: see
+	// RedeemRequest.)
 	// The first token's value may name the grant (NewRefreshToken) or not
 	// (a value chosen by the host): LookupToken and Rotate must find it
 	// either way.

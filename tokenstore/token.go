@@ -28,6 +28,12 @@ func (h Hash) String() string {
 	return hex.EncodeToString(h[:])
 }
 
+// IsZero reports whether h is the zero Hash, which stands for no token
+// (the hash of no value is ever zero).
+func (h Hash) IsZero() bool {
+	return h == Hash{}
+}
+
 // NewToken returns a new random token of TokenBytes bytes, base64url-encoded
 // without padding (43 characters), and its Hash.
 func NewToken() (string, Hash) {

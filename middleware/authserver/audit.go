@@ -25,7 +25,8 @@ const (
 	// AuditClientAuthFailed: client authentication failed at the token
 	// endpoint. Reason is the OAuth error code.
 	AuditClientAuthFailed = "client_authentication_failed"
-	// AuditGrantCreated: CreateGrant made a new grant (token family).
+	// AuditGrantCreated: CreateGrant, or a code exchange, made a new
+	// grant (token family). Reason is its kind ("offline", "online").
 	AuditGrantCreated = "grant_created"
 	// AuditClientCredentialsSucceeded: the client_credentials grant issued
 	// an access token. Reason is "scope_reduced" when some requested

@@ -134,8 +134,10 @@ const (
 	AuditCodeExchanged = "code_exchanged"
 	// AuditCodeRefused: a code exchange was refused. Reason:
 	// "not_found", "expired", "client_mismatch", "redirect_uri",
-	// "code_verifier", "conflict" (the code was presented again while
-	// it was being exchanged) or "store_error".
+	// "code_verifier" (the code is consumed by these three), "conflict"
+	// (a grant with the code's grant ID exists: the host created it
+	// outside the code flow; the code is left unused), "store_error" or
+	// "store_timeout".
 	AuditCodeRefused = "code_refused"
 	// AuditCodeReused: a used code was presented again; the grant made
 	// from it is revoked.

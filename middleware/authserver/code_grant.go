@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/smartauth/smartauth/tokenstore"
@@ -27,24 +26,36 @@ type codeGrant struct{ codes tokenstore.CodeStore }
 // public client by its client_id only: PKCE protects its codes), and must
 // have RedirectURIs (else unauthorized_client). The request needs code and
 // code_verifier (invalid_request when missing or malformed; the code is
-// then not consumed). The code is redeemed once, whatever follows: a code
-// that is unknown, expired, already used or another client's is
-// invalid_grant with one description, and a used code presented again
-// revokes the grant made from it and every token issued from that grant
-// (RFC 6749 §4.1.2) — a code issued to another client is consumed too.
-// Then redirect_uri must be the authorization request's, when it named
-// one (else absent or registered), and the code_verifier's S256 must be
-// the code_challenge (RFC 7636 §4.6); either mismatch is invalid_grant.
+// then not consumed).
 //
-// The grant is then created with the code's grant ID (see
-// TokenHandler.CreateGrant) and the tokens issued as a refresh issues
-// them (TokenHandler.IssueTokens): access token, granted scope, SMART
-// launch context, and an ID token with the request's nonce and the
-// user's auth_time when openid was granted. A refresh token is returned
-// only when offline_access or online_access was granted. A store that
-// fails is answered 503 temporarily_unavailable; the code may have been
-// consumed by then, so the client's retry gets invalid_grant and the
-// user authorizes again.
+// The code is then redeemed by one atomic store operation
+// (tokenstore.CodeStore.RedeemCode), once, whatever follows: the store
+// checks that the code is known, unused, the client's and unexpired, that
+// redirect_uri is the authorization request's (when it named one; else
+// absent or registered for the client) and that the S256 of the
+// code_verifier is the code_challenge (RFC 6749 §4.1.3, RFC 7636 §4.6),
+// and creates the grant with the code's grant ID and its first refresh
+// token. A code that is unknown, expired, already used or another
+// client's is invalid_grant with one description; a wrong redirect_uri or
+// code_verifier is invalid_grant saying which. A used code presented
+// again revokes the grant made from it and every token issued from that
+// grant (RFC 6749 §4.1.2); a code presented by another client or with the
+// wrong redirect_uri or code_verifier is consumed, so the first
+// presentation is the only one that can succeed: of any number of
+// concurrent exchanges of a code, exactly one gets tokens, and they are
+// revoked by the others.
+//
+// The tokens are issued as a refresh issues them
+// (TokenHandler.IssueTokens): access token, granted scope, SMART launch
+// context, and an ID token with the request's nonce and the user's
+// auth_time when openid was granted. The grant is offline
+// (TokenConfig.OfflineLifetime) with offline_access, else online. A
+// refresh token is returned only when offline_access or online_access was
+// granted; otherwise the grant has none, and lives on for the revocation
+// of the access tokens that name it. A store that fails is answered 503
+// temporarily_unavailable; the code may have been consumed by then (and
+// the grant created), so the client's retry gets invalid_grant, revokes
+// that grant, and the user authorizes again.
 func NewCodeGrant(codes tokenstore.CodeStore) GrantHandler { return codeGrant{codes: codes} }
 
 // GrantType returns "authorization_code".
@@ -72,8 +83,27 @@ func (cg codeGrant) HandleGrant(ctx context.Context, req *TokenRequest) (*TokenR
 	if ref.GrantID == "" { // every code names its grant
 		return nil, h.codeRefused(ctx, client.ID, "", "not_found", tokenstore.ErrNotFound)
 	}
-	c, err := callWithDeadline(ctx, h.storeDeadline(), func(ctx context.Context) (tokenstore.AuthorizationCode, error) {
-		return cg.codes.RedeemCode(ctx, tokenstore.RedeemRequest{Code: ref, ClientID: client.ID, Now: h.now()})
+
+	now := h.now()
+	refreshToken, first := tokenstore.NewRefreshToken(ref.GrantID)
+	redeem := tokenstore.RedeemRequest{
+		Code:               ref,
+		ClientID:           client.ID,
+		Now:                now,
+		RedirectURI:        req.Form.Get("redirect_uri"),
+		ClientRedirectURIs: client.RedirectURIs,
+		CodeChallenge:      s256Challenge(verifier),
+		Grant: func(c tokenstore.AuthorizationCode) tokenstore.GrantTemplate {
+			kind, life := h.grantKind(c.Scope)
+			t := tokenstore.GrantTemplate{ExpiresAt: now.Add(life.Absolute), IdleTimeout: life.Idle, Kind: kind}
+			if hasScope(c.Scope, "offline_access") || hasScope(c.Scope, "online_access") {
+				t.RefreshToken = first.Hash
+			}
+			return t
+		},
+	}
+	res, err := callWithDeadline(ctx, h.storeDeadline(), func(ctx context.Context) (tokenstore.RedeemResult, error) {
+		return cg.codes.RedeemCode(ctx, redeem)
 	})
 	switch {
 	case errors.Is(err, tokenstore.ErrReused):
@@ -85,42 +115,26 @@ func (cg codeGrant) HandleGrant(ctx context.Context, req *TokenRequest) (*TokenR
 		return nil, h.codeRefused(ctx, client.ID, ref.GrantID, "expired", err)
 	case errors.Is(err, tokenstore.ErrClientMismatch):
 		return nil, h.codeRefused(ctx, client.ID, ref.GrantID, "client_mismatch", err)
+	case errors.Is(err, tokenstore.ErrRedirectMismatch):
+		h.audit(ctx, AuditEvent{Kind: AuditCodeRefused, ClientID: client.ID, GrantID: ref.GrantID, Reason: "redirect_uri", Time: h.now()})
+		return nil, &Error{Code: CodeInvalidGrant, Description: "redirect_uri is not the one of the authorization request", Err: err}
+	case errors.Is(err, tokenstore.ErrChallengeMismatch):
+		h.audit(ctx, AuditEvent{Kind: AuditCodeRefused, ClientID: client.ID, GrantID: ref.GrantID, Reason: "code_verifier", Time: h.now()})
+		return nil, &Error{Code: CodeInvalidGrant, Description: "code_verifier does not match the code_challenge", Err: err}
+	case errors.Is(err, tokenstore.ErrConflict):
+		// A grant with the code's ID exists: the host created it outside
+		// the code flow. The code is left unused, and nothing is issued.
+		return nil, h.codeRefused(ctx, client.ID, ref.GrantID, "conflict", err)
 	case err != nil:
 		return nil, h.codeStoreFailed(ctx, client.ID, ref.GrantID, err)
 	}
 
-	if got := req.Form.Get("redirect_uri"); c.RedirectURI != "" && got != c.RedirectURI ||
-		c.RedirectURI == "" && got != "" && !slices.Contains(client.RedirectURIs, got) {
-		h.audit(ctx, AuditEvent{Kind: AuditCodeRefused, ClientID: client.ID, GrantID: c.GrantID, Reason: "redirect_uri", Time: h.now()})
-		return nil, &Error{Code: CodeInvalidGrant, Description: "redirect_uri is not the one of the authorization request"}
+	g := res.Grant
+	h.audit(ctx, AuditEvent{Kind: AuditGrantCreated, ClientID: g.ClientID, GrantID: g.ID, Reason: string(g.Kind), Time: now})
+	if res.Token.Hash.IsZero() {
+		refreshToken = "" // no offline_access or online_access: the grant has none
 	}
-	if !verifyS256(verifier, c.CodeChallenge) {
-		h.audit(ctx, AuditEvent{Kind: AuditCodeRefused, ClientID: client.ID, GrantID: c.GrantID, Reason: "code_verifier", Time: h.now()})
-		return nil, &Error{Code: CodeInvalidGrant, Description: "code_verifier does not match the code_challenge"}
-	}
-
-	launch, err := unmarshalLaunch(c.LaunchContext)
-	if err != nil {
-		return nil, err
-	}
-	token, g, err := h.createGrant(ctx, NewGrant{
-		ClientID: c.ClientID, Subject: c.Subject, FHIRUser: c.FHIRUser, Scope: c.Scope, Launch: launch,
-	}, c.GrantID)
-	switch {
-	case errors.Is(err, tokenstore.ErrConflict):
-		// The code was presented again while it was exchanged: the store
-		// put a revoked grant in this one's place.
-		return nil, h.codeRefused(ctx, client.ID, c.GrantID, "conflict", err)
-	case err != nil:
-		return nil, h.codeStoreFailed(ctx, client.ID, c.GrantID, err)
-	}
-	// The grant's first refresh token is handed out only for offline or
-	// online access; otherwise nobody ever holds it, and the grant lives
-	// on for the revocation of the access tokens that name it.
-	if !hasScope(g.Scope, "offline_access") && !hasScope(g.Scope, "online_access") {
-		token = ""
-	}
-	resp, err := h.issueTokens(ctx, g, g.Scope, token, authentication{nonce: c.Nonce, authTime: c.AuthTime})
+	resp, err := h.issueTokens(ctx, g, g.Scope, refreshToken, authentication{nonce: res.Code.Nonce, authTime: res.Code.AuthTime})
 	if err != nil {
 		return nil, err
 	}

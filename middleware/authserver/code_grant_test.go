@@ -77,6 +77,11 @@ func TestCodeExchangeRefusals(t *testing.T) {
 				return e.exchange(appPublic, code, p, "https://evil.example/cb")
 			},
 			status: 400, body: bodyWrongRedirect, thenCode: consumed},
+		{name: "wrong redirect_uri and code_verifier", rfc: "RFC 6749 §4.1.3; RFC 7636 §4.6",
+			run: func(e *authzEnv, code string, _ pkce) *httptest.ResponseRecorder {
+				return e.exchange(appPublic, code, newPKCE(), "https://evil.example/cb")
+			},
+			status: 400, body: bodyWrongRedirect, thenCode: consumed},
 		{name: "missing redirect_uri", rfc: "RFC 6749 §4.1.3",
 			run: func(e *authzEnv, code string, p pkce) *httptest.ResponseRecorder {
 				return e.exchange(appPublic, code, p, "")
@@ -274,7 +279,7 @@ func TestCodeExchangeConfidential(t *testing.T) {
 
 // TestCodeExchangeOmittedRedirectURI: a client with one redirect URI may
 // omit it (RFC 6749 §3.1.2.3); the token request then may omit it too, or
-// name the registered one.
+// name the registered one. Any other is refused, and consumes the code.
 func TestCodeExchangeOmittedRedirectURI(t *testing.T) {
 	e := newAuthzEnv(t, nil)
 	p := newPKCE()
@@ -287,6 +292,7 @@ func TestCodeExchangeOmittedRedirectURI(t *testing.T) {
 
 	q = redirected(t, e.get(params), appPublicCB)
 	assert.Equal(t, bodyWrongRedirect, e.exchange(appPublic, q.Get("code"), p, appOtherCB).Body.String())
+	assert.Equal(t, bodyInvalidCode, e.exchange(appPublic, q.Get("code"), p, appPublicCB).Body.String(), "the refusal consumed the code")
 }
 
 // TestEHRLaunch: the context the EHR registered reaches the token
@@ -402,12 +408,12 @@ func requireAccessTokenRefused(t testing.TB, e *authzEnv, accessToken string) {
 }
 
 // TestConcurrentCodeExchange: 50 concurrent exchanges of one code.
-// Exactly one redeems it (the store's single use): it gets the tokens —
-// unless one of the others reached the store before its grant existed,
-// in which case the store put a revoked grant in its place and nothing is
-// issued (RFC 6749 §4.1.2: the code was used twice). The other 49 are
-// reuse. In every case the grant ends revoked, and whatever was issued
-// from the code is refused.
+// Exactly one redeems it and gets the tokens: the store redeems the code
+// and creates the grant in one atomic operation. The other 49 are reuse
+// (RFC 6749 §4.1.2: the code was used twice), so the grant ends revoked
+// and the tokens of the one success are refused: its access token by a
+// resource server with the revocation check, its refresh token by the
+// token endpoint.
 func TestConcurrentCodeExchange(t *testing.T) {
 	e := newAuthzEnv(t, nil)
 	p := newPKCE()
@@ -444,31 +450,34 @@ func requireOneRedemption(t *testing.T, e *authzEnv, recs []*httptest.ResponseRe
 			ok = append(ok, decodeTokenResponse(t, rec))
 			continue
 		}
-		assert.Equal(t, bodyInvalidCode, rec.Body.String(), rec.Code)
+		assert.Equal(t, http.StatusBadRequest, rec.Code)
+		assert.Equal(t, bodyInvalidCode, rec.Body.String())
 	}
-	won, reused := 0, 0
+	exchanged, reused := 0, 0
 	for _, ev := range e.audit.events {
-		switch {
-		case ev.Kind == authserver.AuditCodeExchanged,
-			ev.Kind == authserver.AuditCodeRefused && ev.Reason == "conflict":
-			won++
-		case ev.Kind == authserver.AuditCodeReused:
+		switch ev.Kind {
+		case authserver.AuditCodeExchanged:
+			exchanged++
+		case authserver.AuditCodeReused:
 			reused++
 		}
 	}
-	assert.Equal(t, 1, won, "exactly one presentation redeems the code")
+	t.Logf("%d of %d exchanges answered 200", len(ok), codePresenters)
+	require.Len(t, ok, 1, "exactly one exchange gets tokens")
+	assert.Equal(t, 1, exchanged)
 	assert.Equal(t, codePresenters-1, reused)
-	require.LessOrEqual(t, len(ok), 1)
 	g, err := e.store.Grant(context.Background(), grantOfCode(code))
 	require.NoError(t, err)
 	assert.True(t, g.Revoked, "the grant of a code used twice is revoked")
-	t.Logf("%d of %d exchanges answered 200; grant revoked", len(ok), codePresenters)
-	for _, resp := range ok {
-		requireAccessTokenRefused(t, e, resp.AccessToken)
-		req := httptest.NewRequest(http.MethodPost, tokenEndpoint, strings.NewReader(refreshForm(resp.RefreshToken, "client_id", appPublic)))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		rec := httptest.NewRecorder()
-		e.tokens.ServeHTTP(rec, req)
-		assert.Equal(t, bodyInvalidGrant, rec.Body.String())
-	}
+
+	resp := ok[0]
+	assert.Equal(t, grantOfCode(code), jwtPart(t, resp.AccessToken, 1)["grant_id"])
+	require.NotEmpty(t, resp.RefreshToken)
+	requireAccessTokenRefused(t, e, resp.AccessToken)
+	req := httptest.NewRequest(http.MethodPost, tokenEndpoint, strings.NewReader(refreshForm(resp.RefreshToken, "client_id", appPublic)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	e.tokens.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Equal(t, bodyInvalidGrant, rec.Body.String())
 }

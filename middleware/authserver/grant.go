@@ -37,34 +37,27 @@ type NewGrant struct {
 }
 
 // CreateGrant stores a new grant and its first refresh token, and returns
-// the refresh token and the grant ID. It is what an authorization_code grant
-// (or a demo setup) calls once the user has authorised the client. It wraps
-// tokenstore.ErrConflict if a fixed RefreshToken is already in use.
+// the refresh token and the grant ID. It is what a host that authorises
+// clients by other means (a demo setup, an authorization endpoint of its
+// own) calls once the user has authorised the client; NewCodeGrant's
+// exchanges create their grants with the code, in
+// tokenstore.CodeStore.RedeemCode, with the same kind and lifetimes. It
+// wraps tokenstore.ErrConflict if a fixed RefreshToken is already in use.
 func (h *TokenHandler) CreateGrant(ctx context.Context, ng NewGrant) (refreshToken, grantID string, err error) {
-	token, g, err := h.createGrant(ctx, ng, tokenstore.NewID())
-	return token, g.ID, err
-}
-
-// createGrant is CreateGrant with the grant's ID chosen by the caller (the
-// code exchange creates the grant its code named); it returns the grant.
-func (h *TokenHandler) createGrant(ctx context.Context, ng NewGrant, id string) (string, tokenstore.Grant, error) {
 	if ng.ClientID == "" {
-		return "", tokenstore.Grant{}, errors.New("authserver: NewGrant.ClientID is required")
+		return "", "", errors.New("authserver: NewGrant.ClientID is required")
 	}
 	if len(strings.Fields(ng.Scope)) == 0 {
-		return "", tokenstore.Grant{}, errors.New("authserver: NewGrant.Scope is required")
+		return "", "", errors.New("authserver: NewGrant.Scope is required")
 	}
 	launch, err := marshalLaunch(ng.Launch)
 	if err != nil {
-		return "", tokenstore.Grant{}, err
+		return "", "", err
 	}
 	now := h.now()
-	kind, life := tokenstore.KindOnline, h.online
-	if hasScope(ng.Scope, "offline_access") {
-		kind, life = tokenstore.KindOffline, h.offline
-	}
+	kind, life := h.grantKind(ng.Scope)
 	g := tokenstore.Grant{
-		ID:            id,
+		ID:            tokenstore.NewID(),
 		ClientID:      ng.ClientID,
 		Subject:       ng.Subject,
 		FHIRUser:      ng.FHIRUser,
@@ -79,16 +72,26 @@ func (h *TokenHandler) createGrant(ctx context.Context, ng NewGrant, id string) 
 	if token == "" {
 		token, ref = tokenstore.NewRefreshToken(g.ID)
 	} else if ref = tokenstore.ParseRefreshToken(token); ref.GrantID != "" {
-		return "", tokenstore.Grant{}, errors.New("authserver: NewGrant.RefreshToken has the shape of a value that names a grant")
+		return "", "", errors.New("authserver: NewGrant.RefreshToken has the shape of a value that names a grant")
 	}
 	first := tokenstore.RefreshToken{
 		Hash: ref.Hash, GrantID: g.ID, Generation: 1, IssuedAt: now, ExpiresAt: g.NextExpiry(now),
 	}
 	if err := h.store.CreateGrant(ctx, g, first); err != nil {
-		return "", tokenstore.Grant{}, fmt.Errorf("authserver: creating grant: %w", err)
+		return "", "", fmt.Errorf("authserver: creating grant: %w", err)
 	}
 	h.audit(ctx, AuditEvent{Kind: AuditGrantCreated, ClientID: g.ClientID, GrantID: g.ID, Reason: string(kind), Time: now})
-	return token, g, nil
+	return token, g.ID, nil
+}
+
+// grantKind returns the kind of a grant of scope and its lifetime:
+// offline (TokenConfig.OfflineLifetime) with offline_access, else online
+// (TokenConfig.OnlineLifetime).
+func (h *TokenHandler) grantKind(scope string) (tokenstore.Kind, Lifetime) {
+	if hasScope(scope, "offline_access") {
+		return tokenstore.KindOffline, h.offline
+	}
+	return tokenstore.KindOnline, h.online
 }
 
 // IssueTokens signs an access token for grant g with scope (the grant's

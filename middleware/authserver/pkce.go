@@ -2,7 +2,6 @@ package authserver
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 )
 
@@ -47,10 +46,4 @@ func validCodeVerifier(v string) bool {
 func s256Challenge(verifier string) string {
 	sum := sha256.Sum256([]byte(verifier))
 	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// verifyS256 reports whether verifier matches the S256 challenge
-// (RFC 7636 §4.6), in constant time.
-func verifyS256(verifier, challenge string) bool {
-	return subtle.ConstantTimeCompare([]byte(s256Challenge(verifier)), []byte(challenge)) == 1
 }

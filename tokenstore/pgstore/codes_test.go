@@ -11,8 +11,9 @@ import (
 )
 
 // TestSweepCodes: Sweep deletes codes, used or not, once CodeRetention
-// has passed after their expiry, the placeholder grant of a reused code at
-// its own expiry, and launches at their expiry.
+// has passed after their expiry, the placeholder grant of a reused code
+// (consumed by a refused presentation) at its own expiry, and launches at
+// their expiry.
 func TestSweepCodes(t *testing.T) {
 	s := newStore(t, newPool(t, nil))
 	ctx := t.Context()
@@ -23,10 +24,13 @@ func TestSweepCodes(t *testing.T) {
 		require.NoError(t, s.CreateCode(ctx, c))
 	}
 	redeem := func(c tokenstore.AuthorizationCode, at time.Time) error {
-		_, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(c), ClientID: storetest.ClientID, Now: at})
+		_, err := s.RedeemCode(ctx, storetest.Redemption(c, at))
 		return err
 	}
-	require.NoError(t, redeem(reused, now))
+	refused := storetest.Redemption(reused, now)
+	refused.RedirectURI = "https://evil.example/callback"
+	_, err := s.RedeemCode(ctx, refused)
+	require.ErrorIs(t, err, tokenstore.ErrRedirectMismatch)
 	require.ErrorIs(t, redeem(reused, now.Add(30*time.Second)), tokenstore.ErrReused) // placeholder until now+11m
 	launch := storetest.NewLaunch(now)                                                // expires at now+5m
 	require.NoError(t, s.CreateLaunch(ctx, launch))

@@ -79,14 +79,18 @@
 //
 // # Authorization codes and launches
 //
-// RedeemCode follows the same pattern as Rotate. The common case (an
-// unused, unexpired code of the right client) is one UPDATE that marks it
-// used only if every rule allows it, and returns it; concurrent
-// presentations wait for its row lock, then find the code used and match
+// RedeemCode follows the same pattern as Rotate, after reading the code
+// (one SELECT) to call tokenstore.RedeemRequest.Grant with it. The common
+// case (an unused, unexpired code of the right client, presented with the
+// right redirect URI and challenge) is then one statement that marks the
+// code used if it still is not and, in the same statement, inserts the
+// grant and its first refresh token: two round trips in all. Concurrent
+// presentations wait for the code's row lock, then find it used and match
 // nothing. Otherwise a short transaction locks the code's row (SELECT …
 // FOR NO KEY UPDATE) and applies the rules of tokenstore.RedeemRequest:
 // for reuse, one INSERT … ON CONFLICT revokes the grant the code created
-// or inserts the revoked placeholder in its place
+// or, if the code was consumed by a refused presentation, inserts the
+// revoked placeholder in its place
 // (tokenstore.AuthorizationCode.RevokedGrant), so that a CreateGrant
 // racing with it either meets the placeholder (ErrConflict) or is
 // revoked. CreateCode, CreateLaunch and ConsumeLaunch (a DELETE …

@@ -20,7 +20,10 @@ func TransactionalOnly(s *Store) interface {
 
 type txOnly struct{ *Store }
 
-func (s txOnly) RedeemCode(ctx context.Context, req tokenstore.RedeemRequest) (tokenstore.AuthorizationCode, error) {
+func (s txOnly) RedeemCode(ctx context.Context, req tokenstore.RedeemRequest) (tokenstore.RedeemResult, error) {
+	if err := req.Validate(); err != nil {
+		return tokenstore.RedeemResult{}, err
+	}
 	req.Now = req.Now.Truncate(time.Microsecond)
 	return s.redeemTx(ctx, req)
 }

@@ -92,7 +92,7 @@ func TestServerDown(t *testing.T) {
 	require.NoError(t, s.CreateCode(t.Context(), code))
 	require.NoError(t, s.CreateLaunch(t.Context(), launch))
 	redeem := func(s tokenstore.CodeStore) error {
-		_, err := s.RedeemCode(t.Context(), tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now})
+		_, err := s.RedeemCode(t.Context(), storetest.Redemption(code, now))
 		return err
 	}
 

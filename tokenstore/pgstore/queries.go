@@ -26,7 +26,8 @@ type queries struct {
 	sweepOnce   string
 
 	createCode          string
-	redeemCode          string // fast path: one statement
+	readCode            string
+	exchangeCode        string // rule 6, alone or in a transaction
 	lockCode            string // slow path, in a transaction
 	useCode             string
 	revokeOrPlaceholder string
@@ -166,15 +167,35 @@ SELECT $1::bytea, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text,
 	$8::text, $9::bytea, $10::text, $11::timestamptz, $12::timestamptz, $13::timestamptz
 WHERE NOT EXISTS (SELECT 1 FROM {G} WHERE id = $2::text)`),
 
-		// The common case of RedeemCode in one statement: the code is
-		// unused, unexpired and the client's; mark it used. The row lock
-		// of the UPDATE makes concurrent presenters wait, and then find
-		// used_at set: they match no row. Zero rows: some rule applies,
-		// the slow path classifies it.
-		redeemCode: r.Replace(`
-UPDATE {C} SET used_at = $4
-WHERE hash = $1 AND grant_id = $2 AND used_at IS NULL AND client_id = $3 AND $4::timestamptz < expires_at
-RETURNING {codeColumns}`),
+		readCode: r.Replace(`SELECT {codeColumns} FROM {C} WHERE hash = $1 AND grant_id = $2`),
+
+		// Rule 6 of RedeemCode in one statement, for a code whose
+		// immutable fields (client, expiry, binding) have been checked:
+		// mark it used if it is not, and insert its grant ($2, issued at
+		// $3, expiring at $4, idle timeout $5 µs, kind $6) with the
+		// code's client, user, scope and launch context, and the grant's
+		// first refresh token ($7, expiring at $8) unless $7 is NULL. The
+		// row lock of the UPDATE makes concurrent presenters wait, and
+		// then find used_at set: no row. A grant or token that exists
+		// fails the statement (unique violation): nothing is written.
+		exchangeCode: r.Replace(`
+WITH used AS (
+	UPDATE {C} SET used_at = $3::timestamptz
+	WHERE hash = $1 AND grant_id = $2::text AND used_at IS NULL
+	RETURNING grant_id, client_id, subject, fhir_user, scope, launch_context
+), g AS (
+	INSERT INTO {G} (id, client_id, subject, fhir_user, scope, launch_context,
+		issued_at, expires_at, idle_timeout_us, kind, revoked_at)
+	SELECT grant_id, client_id, subject, fhir_user, scope, launch_context,
+		$3::timestamptz, $4::timestamptz, $5::bigint, $6::text, NULL
+	FROM used
+	RETURNING id
+), tok AS (
+	INSERT INTO {T} (hash, grant_id, generation, issued_at, expires_at)
+	SELECT $7::bytea, id, 1, $3::timestamptz, $8::timestamptz FROM g WHERE $7::bytea IS NOT NULL
+	RETURNING hash
+)
+SELECT id FROM g`),
 
 		// The slow path starts by locking the code's row: every other
 		// presentation of it waits until the transaction ends.
@@ -183,10 +204,11 @@ RETURNING {codeColumns}`),
 		useCode: r.Replace(`UPDATE {C} SET used_at = $2 WHERE hash = $1`),
 
 		// Reuse of a code: revoke its grant (keeping a first revocation),
-		// or insert the revoked placeholder if the grant does not exist.
-		// A concurrent CreateGrant of the same ID makes one of the two
-		// wait for the other on the primary key: either the grant is
-		// revoked, or the placeholder makes CreateGrant fail.
+		// or insert the revoked placeholder if the grant does not exist
+		// (the code was consumed by a refused presentation). A concurrent
+		// CreateGrant of the same ID makes one of the two wait for the
+		// other on the primary key: either the grant is revoked, or the
+		// placeholder makes CreateGrant fail.
 		revokeOrPlaceholder: r.Replace(`
 INSERT INTO {G} AS g (id, client_id, subject, fhir_user, scope, launch_context,
 	issued_at, expires_at, idle_timeout_us, kind, revoked_at)

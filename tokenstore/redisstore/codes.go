@@ -71,36 +71,93 @@ func (s *Store) CreateCode(ctx context.Context, c tokenstore.AuthorizationCode) 
 	return statusErr(status)
 }
 
-// RedeemCode implements tokenstore.CodeStore in one script run, one round
-// trip: the code, the grant it creates (revoked on reuse, or replaced by
-// the revoked placeholder) and the order of presentations are all in the
-// family's slot, decided by the order in which the scripts run on its
-// primary. A TokenRef without GrantID is ErrNotFound without a round trip:
-// every code value names its grant.
+// RedeemCode implements tokenstore.CodeStore in two round trips: it
+// reads the code (HMGET) and calls req.Grant with it, then one script run
+// applies the rules and, for a redemption, writes the code used, the
+// grant and its first refresh token. The code, the grant it creates and
+// that token are all in the family's slot (the code names its grant, and
+// the token's value must name it too: tokenstore.GrantTemplate), and the
+// order of presentations is the order in which the scripts run on its
+// primary. A code read as unknown, or as unused and expired, is answered
+// without the script (no presentation can change that). A TokenRef without
+// GrantID is ErrNotFound without a round trip: every code value names its
+// grant.
 //
-// If the reply to a redemption is lost and go-redis sends the script
-// again, the second run recognises the call (its nonce) and answers as the
-// first did, rather than as reuse.
-func (s *Store) RedeemCode(ctx context.Context, req tokenstore.RedeemRequest) (tokenstore.AuthorizationCode, error) {
+// If the reply to the script is lost and go-redis sends it again, the
+// second run recognises the call (its nonce) and answers as the first did,
+// rather than as reuse.
+func (s *Store) RedeemCode(ctx context.Context, req tokenstore.RedeemRequest) (tokenstore.RedeemResult, error) {
+	if err := req.Validate(); err != nil {
+		return tokenstore.RedeemResult{}, err
+	}
 	grantID := req.Code.GrantID
 	if grantID == "" {
-		return tokenstore.AuthorizationCode{}, tokenstore.ErrNotFound
+		return tokenstore.RedeemResult{}, tokenstore.ErrNotFound
 	}
-	res, err := s.scripts.redeemCode.Run(ctx, s.client,
-		[]string{s.keys.code(grantID), s.keys.grant(grantID)},
+	req.Now = storedTime(req.Now)
+	codeKey := s.keys.code(grantID)
+	vals, err := s.client.HMGet(ctx, codeKey, append([]string{"hash"}, codeFields...)...).Result()
+	if err != nil {
+		return tokenstore.RedeemResult{}, fmt.Errorf("redisstore: redeem code: %w", err)
+	}
+	if len(vals) == 0 || vals[0] != req.Code.Hash.String() {
+		return tokenstore.RedeemResult{}, tokenstore.ErrNotFound
+	}
+	read, err := parseCode(req.Code.Hash, grantID, vals[1:])
+	if err != nil {
+		return tokenstore.RedeemResult{}, err
+	}
+
+	keys := []string{codeKey, s.keys.grant(grantID)}
+	args := []any{
 		req.Code.Hash.String(), req.ClientID, formatTime(req.Now), newNonce(),
 		strconv.FormatInt(tokenstore.CodeRetention.Microseconds(), 10), MinTTL.Milliseconds(),
-	).Slice()
+		req.CodeChallenge, req.RedirectURI, grantID,
+	}
+	var t tokenstore.GrantTemplate
+	switch err := req.Check(read); {
+	case errors.Is(err, tokenstore.ErrExpired):
+		return tokenstore.RedeemResult{}, err
+	case err == nil:
+		t = req.Grant(read)
+		t.ExpiresAt = storedTime(t.ExpiresAt)
+		t.IdleTimeout = t.IdleTimeout.Truncate(time.Microsecond)
+		planned := req.Result(read, t)
+		token := ""
+		if !t.RefreshToken.IsZero() {
+			token = t.RefreshToken.String()
+			keys = append(keys, s.keys.token(grantID, t.RefreshToken))
+		}
+		args = append(args, "1",
+			formatTime(t.ExpiresAt), strconv.FormatInt(t.IdleTimeout.Microseconds(), 10), string(t.Kind),
+			ttlMillis(t.ExpiresAt, req.Now),
+			token, formatTime(planned.Token.ExpiresAt), ttlMillis(planned.Token.ExpiresAt, req.Now))
+	default: // the script finds the same (or reuse): no grant to create
+		args = append(args, "0", "", "", "", "", "", "", "")
+	}
+	for _, u := range req.ClientRedirectURIs {
+		args = append(args, u)
+	}
+
+	res, err := s.scripts.redeemCode.Run(ctx, s.client, keys, args...).Slice()
 	if err != nil {
-		return tokenstore.AuthorizationCode{}, fmt.Errorf("redisstore: redeem code: %w", err)
+		return tokenstore.RedeemResult{}, fmt.Errorf("redisstore: redeem code: %w", err)
 	}
 	if len(res) == 0 {
-		return tokenstore.AuthorizationCode{}, errors.New("redisstore: redeem code: empty reply")
+		return tokenstore.RedeemResult{}, errors.New("redisstore: redeem code: empty reply")
 	}
-	if status, _ := res[0].(string); status != "ok" {
-		return tokenstore.AuthorizationCode{}, statusErr(status)
+	switch status, _ := res[0].(string); status {
+	case "ok":
+	case "stale":
+		return tokenstore.RedeemResult{}, errors.New("redisstore: redeem code: the code changed between its read and its redemption")
+	default:
+		return tokenstore.RedeemResult{}, statusErr(status)
 	}
-	return parseCode(req.Code.Hash, grantID, res[1:])
+	c, err := parseCode(req.Code.Hash, grantID, res[1:])
+	if err != nil {
+		return tokenstore.RedeemResult{}, err
+	}
+	return req.Result(c, t), nil
 }
 
 // parseCode decodes the values of codeFields.

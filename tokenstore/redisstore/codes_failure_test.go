@@ -26,13 +26,13 @@ func TestCodesServerDown(t *testing.T) {
 	ctx := t.Context()
 	requireStoreError(t, s.CreateCode(ctx, storetest.NewCode(now)))
 	requireStoreError(t, s.CreateLaunch(ctx, storetest.NewLaunch(now)))
-	_, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now})
+	_, err := s.RedeemCode(ctx, storetest.Redemption(code, now))
 	requireStoreError(t, err)
 	_, err = s.ConsumeLaunch(ctx, storetest.LaunchRef(launch), now)
 	requireStoreError(t, err)
 
 	proxy.Up()
-	_, err = s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now})
+	_, err = s.RedeemCode(ctx, storetest.Redemption(code, now))
 	require.NoError(t, err)
 	_, err = s.ConsumeLaunch(ctx, storetest.LaunchRef(launch), now)
 	require.NoError(t, err)
@@ -41,9 +41,10 @@ func TestCodesServerDown(t *testing.T) {
 // TestCodesReplyLost: a code script ran but its reply was lost. When
 // go-redis resends it, the resend recognises its own call (its nonce) and
 // answers as the first run did: the creation succeeds, the redemption
-// returns the code rather than ErrReused (and revokes nothing), the launch
-// is returned. Without resend the caller sees a store error, and the
-// record stays as the run left it: the code or launch is consumed.
+// returns the code and its grant rather than ErrReused (and revokes
+// nothing), the launch is returned. Without resend the caller sees a
+// store error, and the records stay as the run left them: the code or
+// launch is consumed, the grant created.
 func TestCodesReplyLost(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	cases := []struct {
@@ -62,7 +63,7 @@ func TestCodesReplyLost(t *testing.T) {
 			// Load the scripts.
 			warm, warmLaunch := storetest.NewCode(now), storetest.NewLaunch(now)
 			require.NoError(t, s.CreateCode(ctx, warm))
-			_, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(warm), ClientID: storetest.ClientID, Now: now})
+			_, err := s.RedeemCode(ctx, storetest.Redemption(warm, now))
 			require.NoError(t, err)
 			require.NoError(t, s.CreateLaunch(ctx, warmLaunch))
 			_, err = s.ConsumeLaunch(ctx, storetest.LaunchRef(warmLaunch), now)
@@ -78,19 +79,34 @@ func TestCodesReplyLost(t *testing.T) {
 			}
 			require.ErrorIs(t, s.CreateCode(ctx, code), tokenstore.ErrConflict, "another call finds the code")
 
-			proxy.DropNextReply()
-			got, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now})
+			// RedeemCode reads the code, calls Grant, then runs the
+			// script: drop the script's reply.
+			req := storetest.Redemption(code, now)
+			template := req.Grant
+			req.Grant = func(c tokenstore.AuthorizationCode) tokenstore.GrantTemplate {
+				proxy.DropNextReply()
+				return template(c)
+			}
+			got, err := s.RedeemCode(ctx, req)
 			if tc.resent {
 				require.NoError(t, err)
-				require.Equal(t, code.GrantID, got.GrantID)
-				require.True(t, now.Equal(got.UsedAt))
-				_, err = s.Grant(ctx, code.GrantID)
-				require.ErrorIs(t, err, tokenstore.ErrNotFound, "the resend is not reuse")
+				require.Equal(t, code.GrantID, got.Grant.ID)
+				require.True(t, now.Equal(got.Code.UsedAt))
+				g, err := s.Grant(ctx, code.GrantID)
+				require.NoError(t, err)
+				require.False(t, g.Revoked, "the resend is not reuse")
+				storetest.RequireRotate(t, s, storetest.Ref(got.Token), now.Add(time.Second))
 			} else {
 				requireStoreError(t, err)
+				g, err := s.Grant(ctx, code.GrantID)
+				require.NoError(t, err, "the run created the grant")
+				require.False(t, g.Revoked)
 			}
-			_, err = s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now})
+			_, err = s.RedeemCode(ctx, storetest.Redemption(code, now))
 			require.ErrorIs(t, err, tokenstore.ErrReused, "another call is reuse")
+			g, err := s.Grant(ctx, code.GrantID)
+			require.NoError(t, err)
+			require.True(t, g.Revoked)
 
 			require.NoError(t, s.CreateLaunch(ctx, launch))
 			proxy.DropNextReply()

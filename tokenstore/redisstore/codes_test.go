@@ -14,9 +14,10 @@ import (
 )
 
 // TestCodeKeyLayout checks the name, hash tag and time to live of the
-// keys of codes and launches: a code and the grant it creates (here the
-// placeholder of a reused code) share the family's tag, a launch has a tag
-// of its own, and no TTL outlives its record.
+// keys of codes and launches: a code, the grant it creates and that
+// grant's first refresh token (or the placeholder of a code consumed by
+// a refused presentation) share the family's tag, a launch has a tag of
+// its own, and no TTL outlives its record.
 func TestCodeKeyLayout(t *testing.T) {
 	c := newClient(t, nil)
 	testCodeKeyLayout(t, c, newPrefix(t, c))
@@ -29,9 +30,18 @@ func testCodeKeyLayout(t *testing.T, c redis.UniversalClient, prefix string) {
 
 	code := storetest.NewCode(now)
 	require.NoError(t, s.CreateCode(ctx, code))
-	_, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now})
+	res, err := s.RedeemCode(ctx, storetest.Redemption(code, now))
 	require.NoError(t, err)
-	_, err = s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now})
+	_, err = s.RedeemCode(ctx, storetest.Redemption(code, now))
+	require.ErrorIs(t, err, tokenstore.ErrReused) // revokes the grant
+
+	refused := storetest.NewCode(now)
+	require.NoError(t, s.CreateCode(ctx, refused))
+	wrong := storetest.Redemption(refused, now)
+	wrong.CodeChallenge = "wrong"
+	_, err = s.RedeemCode(ctx, wrong)
+	require.ErrorIs(t, err, tokenstore.ErrChallengeMismatch)
+	_, err = s.RedeemCode(ctx, storetest.Redemption(refused, now))
 	require.ErrorIs(t, err, tokenstore.ErrReused) // writes the placeholder grant
 
 	odd := storetest.NewCode(now)
@@ -44,6 +54,7 @@ func testCodeKeyLayout(t *testing.T, c redis.UniversalClient, prefix string) {
 	require.NoError(t, s.CreateLaunch(ctx, launch))
 
 	tag := "{" + code.GrantID + "}"
+	refusedTag := "{" + refused.GrantID + "}"
 	oddTag := "{#" + sha256Hex(odd.GrantID) + "}"
 	launchTag := "{" + launch.Hash.String() + "}"
 	codeTTL := storetest.CodeLifetime + tokenstore.CodeRetention
@@ -51,10 +62,13 @@ func testCodeKeyLayout(t *testing.T, c redis.UniversalClient, prefix string) {
 		tag    string
 		maxTTL time.Duration
 	}{
-		prefix + tag + ":c":       {tag, codeTTL},
-		prefix + tag + ":g":       {tag, codeTTL},
-		prefix + oddTag + ":c":    {oddTag, codeTTL},
-		prefix + "l:" + launchTag: {launchTag, storetest.LaunchLifetime},
+		prefix + tag + ":c":                            {tag, codeTTL},
+		prefix + tag + ":g":                            {tag, storetest.GrantLifetime},
+		prefix + tag + ":t:" + res.Token.Hash.String(): {tag, storetest.GrantLifetime},
+		prefix + refusedTag + ":c":                     {refusedTag, codeTTL},
+		prefix + refusedTag + ":g":                     {refusedTag, codeTTL},
+		prefix + oddTag + ":c":                         {oddTag, codeTTL},
+		prefix + "l:" + launchTag:                      {launchTag, storetest.LaunchLifetime},
 	}
 	got := keys(t, c, prefix)
 	require.ElementsMatch(t, keysOf(want), got)
@@ -67,7 +81,7 @@ func testCodeKeyLayout(t *testing.T, c redis.UniversalClient, prefix string) {
 		assert.Greater(t, ttl, want[k].maxTTL-time.Minute, "TTL of %s", k)
 	}
 
-	_, err = s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(odd), ClientID: storetest.ClientID, Now: now})
+	_, err = s.RedeemCode(ctx, storetest.Redemption(odd, now))
 	require.NoError(t, err)
 	_, err = s.ConsumeLaunch(ctx, storetest.LaunchRef(launch), now)
 	require.NoError(t, err)
@@ -99,7 +113,7 @@ func TestCodeShortTTL(t *testing.T) {
 		assert.LessOrEqual(t, ttl, want, "TTL of %s", key)
 		assert.Greater(t, ttl, want-10*time.Second, "TTL of %s", key)
 	}
-	_, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: storetest.CodeRef(code), ClientID: storetest.ClientID, Now: now.Add(time.Second)})
+	_, err := s.RedeemCode(ctx, storetest.Redemption(code, now.Add(time.Second)))
 	require.ErrorIs(t, err, tokenstore.ErrExpired)
 	_, err = s.ConsumeLaunch(ctx, storetest.LaunchRef(launch), now.Add(time.Second))
 	require.ErrorIs(t, err, tokenstore.ErrExpired)

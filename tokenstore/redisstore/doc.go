@@ -41,7 +41,9 @@
 // trips (the index key, then the family), and Rotate and LookupToken take
 // one more, reading the index key, for a first token whose value names no
 // grant (chosen by the host, or issued by a previous version). The
-// methods of tokenstore.CodeStore are one script run each, one round trip.
+// methods of tokenstore.CodeStore are one script run each, one round trip,
+// but for RedeemCode, which first reads the code (one HMGET) to call
+// tokenstore.RedeemRequest.Grant with it: two round trips.
 //
 // The order of presentations is the order in which their scripts run on
 // the family's primary; the retry window is measured with the server's
@@ -102,9 +104,11 @@
 // An authorization code lives in the slot of the family it creates: the
 // code value names its grant (tokenstore.NewRefreshToken(grantID)), and
 // the code's key is <prefix>{<family tag>}:c, next to the grant key.
-// RedeemCode declares both, so that reuse revokes the grant, or writes
-// the revoked placeholder in its place (tokenstore.RedeemRequest), in the
-// script that decides it. There is one code per family: CreateCode
+// RedeemCode declares the code, the grant and the grant's first token
+// (whose value names the grant too: tokenstore.GrantTemplate), so that
+// the script that decides a redemption creates the grant and its token,
+// and the script that decides a reuse revokes the grant, or writes the
+// revoked placeholder in its place (tokenstore.RedeemRequest). There is one code per family: CreateCode
 // refuses a second code for a grant ID, or a code for a grant that
 // exists. A presented code whose TokenRef has no GrantID is unknown
 // (ErrNotFound, without a round trip): codes always name their family,
@@ -141,8 +145,8 @@
 // caller's time (the Now of the call, or the IssuedAt of the record
 // created) and are at least MinTTL. A code key lives until the code's
 // ExpiresAt + tokenstore.CodeRetention, so that its reuse is detected
-// after it expired; the placeholder grant of a reused code until its own
-// ExpiresAt; a launch key until the launch's ExpiresAt (a consumed launch
+// after it expired; the placeholder grant of a reused code (consumed by a
+// refused presentation) until its own ExpiresAt; a launch key until the launch's ExpiresAt (a consumed launch
 // is marked, not deleted, and expires by its TTL). Used token records are kept until they expire:
 // that is as long as reuse can be detected at all, since Rotate reports an
 // expired token as ErrExpired before it looks at whether it was used. The
@@ -190,8 +194,9 @@
 //   - CreateCode, CreateLaunch, RedeemCode and ConsumeLaunch: each call
 //     stores a random nonce with what it writes (the code's creation or
 //     use, the launch's creation or consumption); the resend finds its
-//     own nonce and answers as the first run did, while another call
-//     meets a conflict, a used code (reuse) or a consumed launch.
+//     own nonce and answers as the first run did (a redemption: the code
+//     and the grant it created), while another call meets a conflict, a
+//     used code (reuse) or a consumed launch.
 //
 // A caller that retries a failed Rotate itself makes a new request (a new
 // Next): that one is a retry if RotateRequest.RetryWindow allows it, else

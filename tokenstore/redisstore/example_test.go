@@ -92,14 +92,20 @@ func ExampleStore_RedeemCode() {
 		log.Fatal(err)
 	}
 
-	// At the token endpoint:
-	c, err := store.RedeemCode(ctx, tokenstore.RedeemRequest{
-		Code: tokenstore.ParseRefreshToken(code), ClientID: "my-app", Now: time.Now(),
+	// At the token endpoint: the code, its binding, the grant it creates
+	// and the grant's first refresh token, in one script run.
+	now = time.Now()
+	res, err := store.RedeemCode(ctx, tokenstore.RedeemRequest{
+		Code: tokenstore.ParseRefreshToken(code), ClientID: "my-app", Now: now,
+		RedirectURI:   "https://my-app.example.org/cb",
+		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", // S256 of the code_verifier
+		Grant: func(c tokenstore.AuthorizationCode) tokenstore.GrantTemplate {
+			// No offline_access or online_access in c.Scope: no refresh token.
+			return tokenstore.GrantTemplate{ExpiresAt: now.Add(time.Hour), Kind: tokenstore.KindOnline}
+		},
 	})
 	if err != nil {
 		log.Fatal(err) // a tokenstore sentinel means invalid_grant, anything else server_error
 	}
-	// Check c.RedirectURI and the PKCE verifier, then create the grant
-	// with ID c.GrantID.
-	log.Println("grant", c.GrantID, "scope", c.Scope)
+	log.Println("grant", res.Grant.ID, "scope", res.Grant.Scope)
 }

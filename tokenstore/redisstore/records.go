@@ -115,6 +115,12 @@ func formatTime(t time.Time) string {
 	return strconv.FormatInt(t.UnixMicro(), 10)
 }
 
+// storedTime returns t as the store keeps it: in UTC, at the microsecond
+// (formatTime, then decoder.time).
+func storedTime(t time.Time) time.Time {
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}
+
 // decoder converts reply values, remembering the first error.
 type decoder struct{ err error }
 

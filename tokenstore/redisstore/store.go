@@ -344,6 +344,10 @@ func statusErr(status string) error {
 		return tokenstore.ErrNotFound
 	case "client":
 		return tokenstore.ErrClientMismatch
+	case "redirect":
+		return tokenstore.ErrRedirectMismatch
+	case "challenge":
+		return tokenstore.ErrChallengeMismatch
 	case "revoked":
 		return tokenstore.ErrRevoked
 	case "expired":

@@ -35,25 +35,26 @@ func BenchmarkRotate(b *testing.B, s tokenstore.Store) {
 }
 
 // BenchmarkRedeemCode measures one redemption of an authorization code on
-// s: b.N codes are created before the timer starts, then each iteration
-// redeems one. Store authors call it from their own Benchmark function:
+// s, which creates its grant and first refresh token: b.N codes are
+// created before the timer starts, then each iteration redeems one.
+// Store authors call it from their own Benchmark function:
 //
 //	func BenchmarkRedeemCode(b *testing.B) { storetest.BenchmarkRedeemCode(b, newStore(b)) }
 func BenchmarkRedeemCode(b *testing.B, s tokenstore.CodeStore) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	codes := make([]tokenstore.TokenRef, b.N)
-	for i := range codes {
+	reqs := make([]tokenstore.RedeemRequest, b.N)
+	for i := range reqs {
 		c := NewCode(now)
 		if err := s.CreateCode(b.Context(), c); err != nil {
 			b.Fatal(err)
 		}
-		codes[i] = CodeRef(c)
+		reqs[i] = Redemption(c, now)
 	}
 	ctx := b.Context()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		if _, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: codes[i], ClientID: ClientID, Now: now}); err != nil {
+		if _, err := s.RedeemCode(ctx, reqs[i]); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,8 +1,6 @@
 package storetest
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"testing"
 	"time"
 
@@ -11,7 +9,7 @@ import (
 
 // FullStore is a store that keeps both refresh-token families and
 // authorization codes, as an authorization server that issues codes uses
-// it: RedeemCode revokes the grants that CreateGrant stores.
+// it: RedeemCode creates grants that Rotate serves, and revokes them.
 type FullStore interface {
 	tokenstore.Store
 	tokenstore.CodeStore
@@ -21,13 +19,16 @@ type FullStore interface {
 // stores made by newStore, as subtests of t, like Run: every subtest calls
 // newStore for an empty store of its own, and the suite runs with a fixed
 // clock and with the wall clock. It covers CreateCode, every rule of
-// RedeemCode and their order (see tokenstore.RedeemRequest), the
-// revocation of the grant made from a code presented twice, before and
-// after that grant is created, CreateLaunch and ConsumeLaunch, the
-// distinctness of the sentinel errors, canceled contexts, and races:
+// RedeemCode and their order (see tokenstore.RedeemRequest): the grant
+// and first refresh token a redemption creates, the binding to the
+// redirect URI and the code challenge, the revocation of the grant made
+// from a code presented twice (or the revoked placeholder of a code
+// consumed by a refused presentation); CreateLaunch and ConsumeLaunch,
+// the distinctness of the sentinel errors, canceled contexts, and races:
 // Presenters concurrent redemptions of one code (Now values up to
-// ClockSkew apart) yield exactly one success and leave the grant revoked,
-// Presenters concurrent ConsumeLaunch calls exactly one launch.
+// ClockSkew apart) yield exactly one success, whose grant ends revoked and
+// whose refresh token is refused; Presenters concurrent ConsumeLaunch
+// calls yield exactly one launch.
 //
 // It expects of the stores what Run does (see the package documentation);
 // it presents codes up to 5 minutes after their ExpiresAt, within
@@ -93,9 +94,14 @@ const LaunchLifetime = 5 * time.Minute
 // RedirectURI is the redirect URI of the codes made by NewCode.
 const RedirectURI = "https://app.example.org/callback"
 
-// CodeVerifier is the PKCE code_verifier whose S256 challenge the codes
-// made by NewCode carry.
+// CodeVerifier is the PKCE code_verifier whose S256 challenge,
+// CodeChallenge, the codes made by NewCode carry (the example of RFC 7636
+// Appendix B).
 const CodeVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+
+// CodeChallenge is the S256 code_challenge of CodeVerifier:
+// BASE64URL(SHA256(CodeVerifier)).
+const CodeChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 // NewCode returns a new, unused authorization code for ClientID with a new
 // grant ID and every field set: issued at now, expiring CodeLifetime
@@ -105,13 +111,12 @@ const CodeVerifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 func NewCode(now time.Time) tokenstore.AuthorizationCode {
 	grantID := tokenstore.NewID()
 	_, ref := tokenstore.NewRefreshToken(grantID)
-	challenge := sha256.Sum256([]byte(CodeVerifier))
 	return tokenstore.AuthorizationCode{
 		Hash:          ref.Hash,
 		GrantID:       grantID,
 		ClientID:      ClientID,
 		RedirectURI:   RedirectURI,
-		CodeChallenge: base64.RawURLEncoding.EncodeToString(challenge[:]),
+		CodeChallenge: CodeChallenge,
 		Scope:         "openid fhirUser offline_access launch patient/*.rs",
 		Subject:       "user-7f3a",
 		FHIRUser:      "https://fhir.example.org/r4/Practitioner/p-1",
@@ -129,9 +134,44 @@ func CodeRef(c tokenstore.AuthorizationCode) tokenstore.TokenRef {
 	return tokenstore.TokenRef{Hash: c.Hash, GrantID: c.GrantID}
 }
 
-// GrantFromCode returns the grant an authorization server creates when
-// it exchanges c at now: ID c.GrantID, with c's client, user, scope and
-// launch context, offline, for GrantLifetime.
+// Redemption returns the RedeemRequest of c's client presenting c at now
+// with the right binding, as an authorization server makes it from a
+// token request that repeats the authorization request's redirect URI
+// and sends CodeVerifier: RedirectURI c.RedirectURI, ClientRedirectURIs
+// {RedirectURI}, CodeChallenge, and the Grant of GrantTemplate(now).
+// Tests adjust the fields they care about.
+func Redemption(c tokenstore.AuthorizationCode, now time.Time) tokenstore.RedeemRequest {
+	return tokenstore.RedeemRequest{
+		Code:               CodeRef(c),
+		ClientID:           c.ClientID,
+		Now:                now,
+		RedirectURI:        c.RedirectURI,
+		ClientRedirectURIs: []string{RedirectURI},
+		CodeChallenge:      CodeChallenge,
+		Grant:              GrantTemplate(now),
+	}
+}
+
+// GrantTemplate returns a RedeemRequest.Grant that gives the grant of a
+// code redeemed at now what GrantFromCode says (offline, GrantLifetime,
+// no idle timeout) and a new first refresh token whose value names it
+// (tokenstore.NewRefreshToken): RedeemResult.Token holds its record.
+func GrantTemplate(now time.Time) func(tokenstore.AuthorizationCode) tokenstore.GrantTemplate {
+	return func(c tokenstore.AuthorizationCode) tokenstore.GrantTemplate {
+		_, ref := tokenstore.NewRefreshToken(c.GrantID)
+		return tokenstore.GrantTemplate{
+			ExpiresAt:    now.Add(GrantLifetime),
+			Kind:         tokenstore.KindOffline,
+			RefreshToken: ref.Hash,
+		}
+	}
+}
+
+// GrantFromCode returns the grant RedeemCode creates when it redeems c at
+// now with the Grant of GrantTemplate: ID c.GrantID, with c's client,
+// user, scope and launch context, offline, for GrantLifetime. It is
+// also the grant an authorization server would create for c with
+// CreateGrant.
 func GrantFromCode(c tokenstore.AuthorizationCode, now time.Time) tokenstore.Grant {
 	return tokenstore.Grant{
 		ID:            c.GrantID,

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,12 +14,9 @@ import (
 func codeConcurrencyTests() []codeTest {
 	return []codeTest{
 		{"SameCode", func(t *testing.T, h codeHarness) {
-			testConcurrentRedeem(t, []FullStore{h.newStore(t)}, Presenters, h.base, false)
+			testConcurrentRedeem(t, []FullStore{h.newStore(t)}, Presenters, h.base)
 		}},
-		{"SameCodeWinnerCreatesGrant", func(t *testing.T, h codeHarness) {
-			testConcurrentRedeem(t, []FullStore{h.newStore(t)}, Presenters, h.base, true)
-		}},
-		{"SameCodeTwoClients", testConcurrentRedeemTwoClients},
+		{"SameCodeMixed", testConcurrentRedeemMixed},
 		{"SameGrantID", testConcurrentCreateCode},
 		{"SameLaunch", func(t *testing.T, h codeHarness) {
 			testConcurrentConsumeLaunch(t, []FullStore{h.newStore(t)}, Presenters, h.base)
@@ -28,73 +26,60 @@ func codeConcurrencyTests() []codeTest {
 
 // redemption is the outcome of one concurrent RedeemCode.
 type redemption struct {
-	client string
-	now    time.Time
-	code   tokenstore.AuthorizationCode
-	err    error
-	// Set for the winner when it goes on to create the grant.
-	created    bool
-	createErr  error
-	grant      tokenstore.Grant
-	firstToken tokenstore.RefreshToken
+	req tokenstore.RedeemRequest
+	res tokenstore.RedeemResult
+	err error
+	// grantCalls is how many times the store called req.Grant.
+	grantCalls atomic.Int32
 }
 
 // redeemConcurrently presents c n times at once, the i-th time through
-// stores[i%len(stores)] on behalf of client(i) with Now skewed(at, i, n).
-// If create is set, a presenter that succeeds creates the grant at once,
-// as the authorization server does, while the others are still running.
-func redeemConcurrently(t *testing.T, stores []FullStore, c tokenstore.AuthorizationCode, n int, at time.Time, client func(i int) string, create bool) []redemption {
+// stores[i%len(stores)] with the request edit(i, Redemption(c, now))
+// makes, now being skewed(at, i, n).
+func redeemConcurrently(t *testing.T, stores []FullStore, c tokenstore.AuthorizationCode, n int, at time.Time, edit func(i int, r *tokenstore.RedeemRequest)) []*redemption {
 	t.Helper()
-	out := make([]redemption, n)
+	out := make([]*redemption, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range out {
-		out[i].client = client(i)
-		out[i].now = skewed(at, i, n)
+		o := &redemption{req: Redemption(c, skewed(at, i, n))}
+		if edit != nil {
+			edit(i, &o.req)
+		}
+		grant := o.req.Grant
+		o.req.Grant = func(c tokenstore.AuthorizationCode) tokenstore.GrantTemplate {
+			o.grantCalls.Add(1)
+			return grant(c)
+		}
+		out[i] = o
 		s := stores[i%len(stores)]
 		wg.Go(func() {
 			<-start
-			o := &out[i]
-			o.code, o.err = s.RedeemCode(t.Context(), tokenstore.RedeemRequest{Code: CodeRef(c), ClientID: o.client, Now: o.now})
-			if o.err != nil || !create {
-				return
-			}
-			o.created = true
-			o.grant = GrantFromCode(o.code, o.now)
-			o.firstToken = FirstToken(o.grant)
-			o.createErr = s.CreateGrant(t.Context(), o.grant, o.firstToken)
+			o.res, o.err = s.RedeemCode(t.Context(), o.req)
 		})
 	}
 	close(start)
 	wg.Wait()
+	for i, o := range out {
+		require.LessOrEqual(t, o.grantCalls.Load(), int32(1), "redemption %d: Grant is called at most once", i)
+	}
 	return out
 }
 
-// requireGrantRevokedAfterRace checks, through every store, the state a
-// race of redemptions of c must leave: the grant c names is revoked. If
-// the winner created it before any reuse reached the store, its first
-// token is refused with ErrRevoked; otherwise the creation failed with
-// ErrConflict, the placeholder of the first reuse stands in its place and
-// the winner's token was never stored.
-func requireGrantRevokedAfterRace(t *testing.T, stores []FullStore, c tokenstore.AuthorizationCode, winner redemption) {
+// requireRaceRevoked checks, through every store, the state a race of
+// redemptions of c must leave when the winner w redeemed it: its grant
+// is revoked, and its refresh token is refused with ErrRevoked.
+func requireRaceRevoked(t *testing.T, stores []FullStore, c tokenstore.AuthorizationCode, w *redemption, at time.Time) {
 	t.Helper()
 	for i, s := range stores {
 		g := grant(t, s, c.GrantID)
 		require.True(t, g.Revoked, "store %d: the grant of a code presented twice is revoked", i)
-		if !winner.created {
-			continue
-		}
-		if winner.createErr == nil {
-			sameGrant(t, withRevocation(g, winner.grant), g)
-			_, err := s.Rotate(t.Context(), tokenstore.RotateRequest{
-				Presented: Ref(winner.firstToken), Next: NewHash(), ClientID: c.ClientID, Now: winner.now.Add(ClockSkew + time.Second),
-			})
-			requireRecordError(t, tokenstore.ErrRevoked, err, "store %d: the winner's refresh token", i)
-			continue
-		}
-		requireRecordError(t, tokenstore.ErrConflict, winner.createErr, "the winner's CreateGrant")
-		require.Empty(t, g.Kind, "store %d: the grant is the placeholder", i)
-		requireNotFound(t, s, Ref(winner.firstToken), "the winner's refused token must not be stored")
+		sameGrant(t, withRevocation(g, w.res.Grant), g)
+		_, err := s.Rotate(t.Context(), tokenstore.RotateRequest{
+			Presented: Ref(w.res.Token), Next: NewHash(), ClientID: c.ClientID, Now: at.Add(ClockSkew + time.Second),
+		})
+		requireRecordError(t, tokenstore.ErrRevoked, err, "store %d: the winner's refresh token", i)
+		requireFamilyInvariant(t, s, at, Ref(w.res.Token))
 	}
 }
 
@@ -106,14 +91,15 @@ func withRevocation(got, want tokenstore.Grant) tokenstore.Grant {
 }
 
 // testConcurrentRedeem: of n concurrent redemptions of one code, exactly
-// one succeeds and every other one is reuse, which leaves the grant
-// revoked, whether the winner creates it during the race or after.
-func testConcurrentRedeem(t *testing.T, stores []FullStore, n int, base time.Time, create bool) {
+// one succeeds, with its grant and refresh token, and every other one is
+// reuse, which leaves that grant revoked and that token dead.
+func testConcurrentRedeem(t *testing.T, stores []FullStore, n int, base time.Time) {
 	c := NewCode(base)
 	createCode(t, stores[0], c)
-	out := redeemConcurrently(t, stores, c, n, base.Add(20*time.Second), func(int) string { return ClientID }, create)
+	at := base.Add(20 * time.Second)
+	out := redeemConcurrently(t, stores, c, n, at, nil)
 
-	var winners []redemption
+	var winners []*redemption
 	for i, o := range out {
 		if o.err == nil {
 			winners = append(winners, o)
@@ -123,54 +109,62 @@ func testConcurrentRedeem(t *testing.T, stores []FullStore, n int, base time.Tim
 	}
 	require.Len(t, winners, 1, "exactly one concurrent redemption succeeds")
 	w := winners[0]
+	require.EqualValues(t, 1, w.grantCalls.Load(), "the winner's Grant is called")
 	want := c
-	want.UsedAt = w.now
-	sameCode(t, want, w.code)
-	if !create {
-		// Every loser reached the store after the winner and before this.
-		w.created = true
-		w.grant = GrantFromCode(w.code, w.now)
-		w.firstToken = FirstToken(w.grant)
-		w.createErr = stores[0].CreateGrant(t.Context(), w.grant, w.firstToken)
-		if n > 1 {
-			requireRecordError(t, tokenstore.ErrConflict, w.createErr, "creating the grant after the reuse")
-		}
+	want.UsedAt = w.req.Now
+	sameCode(t, want, w.res.Code)
+	sameGrant(t, GrantFromCode(c, w.req.Now), w.res.Grant)
+	require.False(t, w.res.Token.Hash.IsZero(), "the winner gets a refresh token")
+	if n == 1 {
+		requireRedeemed(t, stores[0], c, w.req.Now, w.res)
+		return
 	}
-	if n > 1 {
-		requireGrantRevokedAfterRace(t, stores, c, w)
-	}
+	requireRaceRevoked(t, stores, c, w, at)
 }
 
-// testConcurrentRedeemTwoClients: half the presenters are another client.
-// Whoever comes first consumes the code (success, or ErrClientMismatch);
-// everyone else is reuse.
-func testConcurrentRedeemTwoClients(t *testing.T, h codeHarness) {
+// testConcurrentRedeemMixed: a third of the presenters are another
+// client, a third the right client with the wrong code_verifier. Whoever
+// comes first consumes the code (success, ErrClientMismatch or
+// ErrChallengeMismatch); everyone else is reuse. The grant ends revoked:
+// the winner's, or the placeholder if nobody redeemed the code.
+func testConcurrentRedeemMixed(t *testing.T, h codeHarness) {
 	s := h.newStore(t)
 	c := NewCode(h.base)
 	createCode(t, s, c)
-	client := func(i int) string {
-		if i%2 == 1 {
-			return "another-client"
+	at := h.at(20 * time.Second)
+	out := redeemConcurrently(t, []FullStore{s}, c, Presenters, at, func(i int, r *tokenstore.RedeemRequest) {
+		switch i % 3 {
+		case 1:
+			r.ClientID = "another-client"
+		case 2:
+			r.CodeChallenge = "wrong"
 		}
-		return ClientID
-	}
-	out := redeemConcurrently(t, []FullStore{s}, c, Presenters, h.at(20*time.Second), client, false)
+	})
 
-	first := 0
+	var first []*redemption
 	for i, o := range out {
 		switch {
 		case o.err == nil:
-			require.Equal(t, ClientID, o.client)
-			first++
+			require.Zero(t, i%3, "only a right presentation succeeds")
+			first = append(first, o)
 		case oneOf(o.err, tokenstore.ErrClientMismatch):
-			require.Equal(t, "another-client", o.client)
-			first++
+			require.Equal(t, 1, i%3)
+			first = append(first, o)
+		case oneOf(o.err, tokenstore.ErrChallengeMismatch):
+			require.Equal(t, 2, i%3)
+			first = append(first, o)
 		default:
 			requireRecordError(t, tokenstore.ErrReused, o.err, "redemption %d", i)
 		}
 	}
-	require.Equal(t, 1, first, "exactly one presentation consumes the code")
-	require.True(t, grant(t, s, c.GrantID).Revoked, "the reuse left the grant revoked")
+	require.Len(t, first, 1, "exactly one presentation consumes the code")
+	if first[0].err == nil {
+		requireRaceRevoked(t, []FullStore{s}, c, first[0], at)
+		return
+	}
+	g := grant(t, s, c.GrantID)
+	require.True(t, g.Revoked, "the reuse left the placeholder, revoked")
+	require.Empty(t, g.Kind, "the grant is the placeholder")
 }
 
 // testConcurrentCreateCode: of concurrent CreateCode calls for one grant
@@ -245,9 +239,9 @@ func testConcurrentConsumeLaunch(t *testing.T, stores []FullStore, n int, base t
 // database, ...) agree on authorization codes and launches: a code
 // created through stores[0] and redeemed n times at once, spread across
 // the instances with Now values up to ClockSkew apart, succeeds exactly
-// once, the winner creating the grant at once, and every instance then
-// sees the grant revoked; a launch consumed n times at once is taken
-// exactly once.
+// once, with its grant and refresh token, and every instance then sees
+// that grant revoked and refuses that token; a launch consumed n times at
+// once is taken exactly once.
 //
 // stores must share their records and hold nothing else of the caller's;
 // n should be at least 2*len(stores).
@@ -256,6 +250,6 @@ func RunCodeInstances(t *testing.T, stores []FullStore, n int) {
 	require.NotEmpty(t, stores, "stores")
 	require.Positive(t, n, "n")
 	base := time.Now().UTC().Truncate(Precision)
-	t.Run("SameCode", func(t *testing.T) { testConcurrentRedeem(t, stores, n, base, true) })
+	t.Run("SameCode", func(t *testing.T) { testConcurrentRedeem(t, stores, n, base) })
 	t.Run("SameLaunch", func(t *testing.T) { testConcurrentConsumeLaunch(t, stores, n, base) })
 }

@@ -48,22 +48,45 @@ func createCode(t testing.TB, s tokenstore.CodeStore, c tokenstore.Authorization
 	require.NoError(t, s.CreateCode(t.Context(), c), "CreateCode")
 }
 
-// redeem presents c on behalf of client at now.
-func redeem(t testing.TB, s tokenstore.CodeStore, c tokenstore.AuthorizationCode, client string, now time.Time) (tokenstore.AuthorizationCode, error) {
+// redeem presents c with the right binding on behalf of client at now
+// (Redemption).
+func redeem(t testing.TB, s tokenstore.CodeStore, c tokenstore.AuthorizationCode, client string, now time.Time) (tokenstore.RedeemResult, error) {
 	t.Helper()
-	return s.RedeemCode(t.Context(), tokenstore.RedeemRequest{Code: CodeRef(c), ClientID: client, Now: now})
+	req := Redemption(c, now)
+	req.ClientID = client
+	return s.RedeemCode(t.Context(), req)
 }
 
-// requireRedeem presents c on behalf of its client at now and requires
-// success, with the record returned as stored and UsedAt = now.
-func requireRedeem(t testing.TB, s tokenstore.CodeStore, c tokenstore.AuthorizationCode, now time.Time) tokenstore.AuthorizationCode {
+// requireRedeem presents c on behalf of its client at now with the right
+// binding and requires success (see requireRedeemed).
+func requireRedeem(t testing.TB, s FullStore, c tokenstore.AuthorizationCode, now time.Time) tokenstore.RedeemResult {
 	t.Helper()
-	got, err := redeem(t, s, c, c.ClientID, now)
+	res, err := redeem(t, s, c, c.ClientID, now)
 	require.NoError(t, err, "RedeemCode")
+	requireRedeemed(t, s, c, now, res)
+	return res
+}
+
+// requireRedeemed requires res to be the result of redeeming c at now
+// with the Grant of GrantTemplate: the code as stored with UsedAt = now,
+// the grant GrantFromCode(c, now) and its first refresh token, and s to
+// hold that grant and token, live.
+func requireRedeemed(t testing.TB, s FullStore, c tokenstore.AuthorizationCode, now time.Time, res tokenstore.RedeemResult) {
+	t.Helper()
 	want := c
 	want.UsedAt = now
-	sameCode(t, want, got)
-	return got
+	sameCode(t, want, res.Code)
+	g := GrantFromCode(c, now)
+	sameGrant(t, g, res.Grant)
+	require.False(t, res.Token.Hash.IsZero(), "RedeemResult.Token: the first refresh token")
+	sameToken(t, tokenstore.RefreshToken{
+		Hash: res.Token.Hash, GrantID: c.GrantID, Generation: 1, IssuedAt: now, ExpiresAt: g.NextExpiry(now),
+	}, res.Token)
+	sameGrant(t, g, grant(t, s, c.GrantID))
+	sg, tok := lookup(t, s, Ref(res.Token))
+	sameGrant(t, g, sg)
+	sameToken(t, res.Token, tok)
+	require.NoError(t, tok.Check(sg, now), "the first refresh token is live")
 }
 
 // testCodeRoundTrip stores codes that differ in every field and redeems
@@ -185,7 +208,7 @@ func testCodeInvalid(t *testing.T, h codeHarness) {
 			err := s.CreateCode(t.Context(), c)
 			require.Error(t, err)
 			require.False(t, tokenstore.IsRecordError(err), "IsRecordError(%v)", err)
-			_, err = s.RedeemCode(t.Context(), tokenstore.RedeemRequest{Code: CodeRef(c), ClientID: ClientID, Now: h.at(time.Second)})
+			_, err = redeem(t, s, c, ClientID, h.at(time.Second))
 			requireRecordError(t, tokenstore.ErrNotFound, err, "an invalid code must not be stored")
 		})
 	}

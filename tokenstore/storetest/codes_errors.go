@@ -30,7 +30,9 @@ func testCodeDistinctSentinels(t *testing.T, h codeHarness) {
 	c := NewCode(h.base)
 	createCode(t, s, c)
 	add(tokenstore.ErrConflict, s.CreateCode(ctx, c))
-	_, err := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: tokenstore.TokenRef{Hash: NewHash(), GrantID: c.GrantID}, ClientID: ClientID, Now: h.base})
+	req := Redemption(c, h.base)
+	req.Code.Hash = NewHash()
+	_, err := s.RedeemCode(ctx, req)
 	add(tokenstore.ErrNotFound, err)
 	_, err = redeem(t, s, c, ClientID, c.ExpiresAt)
 	add(tokenstore.ErrExpired, err)
@@ -38,6 +40,23 @@ func testCodeDistinctSentinels(t *testing.T, h codeHarness) {
 	add(tokenstore.ErrClientMismatch, err)
 	_, err = redeem(t, s, c, ClientID, h.base)
 	add(tokenstore.ErrReused, err)
+
+	for want, edit := range map[error]func(r *tokenstore.RedeemRequest){
+		tokenstore.ErrRedirectMismatch:  func(r *tokenstore.RedeemRequest) { r.RedirectURI = "https://evil.example/callback" },
+		tokenstore.ErrChallengeMismatch: func(r *tokenstore.RedeemRequest) { r.CodeChallenge = "wrong" },
+	} {
+		c := NewCode(h.base)
+		createCode(t, s, c)
+		req := Redemption(c, h.base)
+		edit(&req)
+		_, err = s.RedeemCode(ctx, req)
+		add(want, err)
+	}
+	taken := NewCode(h.base)
+	createCode(t, s, taken)
+	CreateFamily(t, s, GrantFromCode(taken, h.base))
+	_, err = redeem(t, s, taken, ClientID, h.base)
+	add(tokenstore.ErrConflict, err)
 
 	l := NewLaunch(h.base)
 	require.NoError(t, s.CreateLaunch(ctx, l))
@@ -72,7 +91,7 @@ func testCodeCanceledContext(t *testing.T, h codeHarness) {
 	cancel()
 
 	c2, l2 := NewCode(h.base), NewLaunch(h.base)
-	_, err1 := s.RedeemCode(ctx, tokenstore.RedeemRequest{Code: CodeRef(c), ClientID: ClientID, Now: h.at(time.Second)})
+	_, err1 := s.RedeemCode(ctx, Redemption(c, h.at(time.Second)))
 	_, err2 := s.ConsumeLaunch(ctx, LaunchRef(l), h.at(time.Second))
 	calls := map[string]error{
 		"CreateCode":    s.CreateCode(ctx, c2),

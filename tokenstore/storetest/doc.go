@@ -47,12 +47,15 @@
 //
 // RunCodes covers CreateCode, every rule of RedeemCode and their order
 // (see tokenstore.RedeemRequest), CreateLaunch and ConsumeLaunch. Above all
-// it checks that a code is exchanged once: of Presenters concurrent
-// redemptions exactly one succeeds and the others are reuse, and a code
-// presented twice leaves the grant it names revoked, whether that grant
-// was created before the second presentation (it is revoked) or after (it
-// cannot be: CreateGrant meets the revoked placeholder, ErrConflict).
-// RunCodeInstances does the same across instances of a shared store.
+// it checks that a code is exchanged once: a redemption creates the grant
+// and its first refresh token, atomically; of Presenters concurrent
+// redemptions exactly one succeeds and the others are reuse, which revokes
+// the winner's grant (its refresh token fails with ErrRevoked); a code
+// consumed by a refused presentation (another client, the wrong redirect
+// URI or code challenge) creates nothing, and presenting it again leaves
+// the revoked placeholder under its grant ID (CreateGrant meets it,
+// ErrConflict). RunCodeInstances does the same across instances of a
+// shared store.
 //
 // What the suite expects of a store, beyond the documentation of
 // tokenstore.Store and tokenstore.CodeStore:
@@ -87,6 +90,7 @@
 //
 // The exported helpers (NewGrant, FirstToken, UnnamedFirstToken,
 // CreateFamily, Ref, RequireRotate, NewHash, BenchmarkRotate, NewCode,
-// CodeRef, GrantFromCode, NewLaunch, LaunchRef) let store authors write
-// tests and benchmarks of their own in the same terms.
+// CodeRef, Redemption, GrantTemplate, GrantFromCode, NewLaunch, LaunchRef,
+// BenchmarkRedeemCode) let store authors write tests and benchmarks of
+// their own in the same terms.
 package storetest

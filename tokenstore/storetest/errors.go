@@ -23,7 +23,8 @@ func errorTests() []test {
 func sentinels() []error {
 	return []error{
 		tokenstore.ErrNotFound, tokenstore.ErrExpired, tokenstore.ErrReused, tokenstore.ErrRevoked,
-		tokenstore.ErrClientMismatch, tokenstore.ErrReplayed, tokenstore.ErrConflict,
+		tokenstore.ErrClientMismatch, tokenstore.ErrRedirectMismatch, tokenstore.ErrChallengeMismatch,
+		tokenstore.ErrReplayed, tokenstore.ErrConflict,
 	}
 }
 
@@ -56,8 +57,7 @@ func testDistinctSentinels(t *testing.T, h harness) {
 	// Last: a store may remove expired records once it has seen a later time.
 	got[tokenstore.ErrExpired] = rotate(Ref(first), ClientID, g.ExpiresAt)
 
-	for _, want := range sentinels() {
-		err := got[want]
+	for want, err := range got {
 		require.ErrorIs(t, err, want)
 		assert.True(t, tokenstore.IsRecordError(err), "IsRecordError(%v)", err)
 		for _, other := range sentinels() {
