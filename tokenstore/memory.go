@@ -194,13 +194,8 @@ func (s *MemoryStore) CreateGrant(ctx context.Context, g Grant, first RefreshTok
 	if _, ok := s.tokens[first.Hash]; ok {
 		return ErrConflict
 	}
-	if s.maxGrants > 0 && len(s.grants) >= s.maxGrants {
-		if !g.IssuedAt.IsZero() {
-			s.sweep(g.IssuedAt)
-		}
-		if len(s.grants) >= s.maxGrants {
-			return ErrCapacity
-		}
+	if !s.roomFor(func() int { return len(s.grants) }, s.maxGrants, g.IssuedAt) {
+		return ErrCapacity
 	}
 	g.LaunchContext = bytes.Clone(g.LaunchContext)
 	s.grants[g.ID] = &g
@@ -365,11 +360,8 @@ func (s *MemoryStore) UseOnce(ctx context.Context, key string, expiresAt, now ti
 		delete(s.once, key)
 		return nil
 	}
-	if _, ok := s.once[key]; !ok && s.maxOneTimeKeys > 0 && len(s.once) >= s.maxOneTimeKeys {
-		s.sweep(now)
-		if len(s.once) >= s.maxOneTimeKeys {
-			return ErrCapacity
-		}
+	if _, ok := s.once[key]; !ok && !s.roomFor(func() int { return len(s.once) }, s.maxOneTimeKeys, now) {
+		return ErrCapacity
 	}
 	s.once[key] = expiresAt
 	return nil
@@ -388,6 +380,20 @@ func (s *MemoryStore) Sweep(ctx context.Context, now time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sweep(now), nil
+}
+
+// roomFor reports whether a table of at most limit records (0: no
+// limit), of which size reports the current count, has room for one
+// more: if it is full, the records expired at now are swept first (not if
+// now is zero). s.mu must be held.
+func (s *MemoryStore) roomFor(size func() int, limit int, now time.Time) bool {
+	if limit <= 0 || size() < limit {
+		return true
+	}
+	if !now.IsZero() {
+		s.sweep(now)
+	}
+	return size() < limit
 }
 
 // maybeSweep sweeps at now if SweepInterval has passed since the last sweep

@@ -31,13 +31,8 @@ func (s *MemoryStore) CreateCode(ctx context.Context, c AuthorizationCode) error
 	if _, ok := s.grants[c.GrantID]; ok {
 		return ErrConflict
 	}
-	if s.maxCodes > 0 && len(s.codes) >= s.maxCodes {
-		if !c.IssuedAt.IsZero() {
-			s.sweep(c.IssuedAt)
-		}
-		if len(s.codes) >= s.maxCodes {
-			return ErrCapacity
-		}
+	if !s.roomFor(func() int { return len(s.codes) }, s.maxCodes, c.IssuedAt) {
+		return ErrCapacity
 	}
 	c.LaunchContext = bytes.Clone(c.LaunchContext)
 	s.codes[c.Hash] = c
@@ -101,11 +96,8 @@ func (s *MemoryStore) RedeemCode(ctx context.Context, req RedeemRequest) (Redeem
 			return RedeemResult{}, ErrConflict
 		}
 	}
-	if s.maxGrants > 0 && len(s.grants) >= s.maxGrants {
-		s.sweep(req.Now)
-		if len(s.grants) >= s.maxGrants {
-			return RedeemResult{}, ErrCapacity
-		}
+	if !s.roomFor(func() int { return len(s.grants) }, s.maxGrants, req.Now) {
+		return RedeemResult{}, ErrCapacity
 	}
 	s.codes[c.Hash] = res.Code
 	g := res.Grant
@@ -138,13 +130,8 @@ func (s *MemoryStore) CreateLaunch(ctx context.Context, l Launch) error {
 	if _, ok := s.launches[l.Hash]; ok {
 		return ErrConflict
 	}
-	if s.maxLaunches > 0 && len(s.launches) >= s.maxLaunches {
-		if !l.IssuedAt.IsZero() {
-			s.sweep(l.IssuedAt)
-		}
-		if len(s.launches) >= s.maxLaunches {
-			return ErrCapacity
-		}
+	if !s.roomFor(func() int { return len(s.launches) }, s.maxLaunches, l.IssuedAt) {
+		return ErrCapacity
 	}
 	l.LaunchContext = bytes.Clone(l.LaunchContext)
 	s.launches[l.Hash] = l
